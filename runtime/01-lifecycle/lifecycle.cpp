@@ -1,0 +1,197 @@
+// 01-lifecycle/lifecycle.cpp — see lifecycle.hpp.
+#include "01-lifecycle/lifecycle.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "04-cgroups/cgroups.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "launch/launch.hpp"
+
+namespace skiff::lifecycle {
+namespace {
+
+// What the launcher tells the CLI: the container runs (with this pid), or
+// it could not start (with Docker's exit code and the reason).
+struct StartReport {
+  int started;
+  pid_t pid;
+  int exit_code;
+  char message[1024];
+};
+
+void send(int fd, const StartReport& r) { (void)!::write(fd, &r, sizeof r); }
+
+std::string self_dir() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+}
+
+// The launcher owns no terminal: in a session of its own, a closed terminal
+// or a Ctrl-C meant for the CLI never reaches the container.
+void detach_from_cli(const launch::ContainerSpec& spec) {
+  ::setsid();
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  if (!spec.process.stdin_open) {
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, STDIN_FILENO);
+    ::close(null);
+  }
+}
+
+void record_start(const engine::Store& store, const std::string& id, pid_t pid) {
+  engine::ContainerState state;
+  state.status = engine::Status::running;
+  state.pid = pid;
+  state.pid_start_time = engine::process_start_time(pid);
+  state.monitor_pid = ::getpid();
+  state.monitor_start_time = engine::process_start_time(state.monitor_pid);
+  state.started_at = now_rfc3339();
+  store.save_state(id, state);
+}
+
+void record_failed_start(const engine::Store& store, const engine::ContainerConfig& config,
+                         const core::Error& e) {
+  engine::ContainerState state;
+  state.exit_code = e.exit_code();
+  state.error = e.what();
+  store.save_state(config.id, state);
+  if (config.auto_remove) store.remove(config.id);
+}
+
+[[noreturn]] void become_monitor(const engine::Store& store, const std::string& id, pid_t pid) {
+  auto dir = self_dir();
+  std::string monitor = dir + "/skiff-monitor", skiff = dir + "/skiff";
+  std::string pid_text = std::to_string(pid), root = store.root().string();
+  ::execl(monitor.c_str(), "skiff-monitor", skiff.c_str(), root.c_str(), id.c_str(),
+          pid_text.c_str(), nullptr);
+  // No monitor: wait here ourselves rather than leave the container unwatched.
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::_exit(record_exit(store, id, status));
+}
+
+[[noreturn]] void launcher(const engine::Store& store, const engine::ContainerConfig& config,
+                           int report_fd) {
+  try {
+    detach_from_cli(config.spec);
+    pid_t pid = launch::start(config.spec);
+    record_start(store, config.id, pid);
+    send(report_fd, {1, pid, 0, {}});
+    become_monitor(store, config.id, pid);
+  } catch (const std::exception& e) {
+    const auto* err = dynamic_cast<const core::Error*>(&e);
+    core::Error error = err ? *err : core::Error(e.what());
+    StartReport r{0, 0, error.exit_code(), {}};
+    std::strncpy(r.message, error.what(), sizeof r.message - 1);
+    try {
+      record_failed_start(store, config, error);
+    } catch (...) {
+    }
+    send(report_fd, r);
+    ::_exit(error.exit_code());
+  }
+}
+
+// The CLI forwards what it receives to the container, as `docker run` does
+// (--sig-proxy): Ctrl-C on a non-terminal run goes to PID 1.
+pid_t g_container_pid = 0;
+void forward_signal(int sig) {
+  if (g_container_pid > 0) ::kill(g_container_pid, sig);
+}
+
+void forward_signals_to(pid_t pid) {
+  g_container_pid = pid;
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+    ::sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace
+
+int exit_code_from_wait_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return core::kExitRuntimeError;
+}
+
+int run_foreground(const engine::Store& store, const std::string& id) {
+  auto config = store.load_config(id);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) throw core::SystemError(errno, "pipe2");
+  core::Fd reader(fds[0]), writer(fds[1]);
+  std::cout.flush();
+  pid_t pid = ::fork();
+  if (pid < 0) throw core::SystemError(errno, "fork");
+  if (pid == 0) {
+    reader.reset();
+    launcher(store, config, writer.release());
+  }
+  writer.reset();
+  StartReport report{};
+  ssize_t n;
+  do n = ::read(reader.get(), &report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  if (n == sizeof report && report.started) forward_signals_to(report.pid);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof report) throw core::Error("the container's launcher died before it started");
+  if (!report.started) {
+    report.message[sizeof report.message - 1] = '\0';
+    throw core::Error(report.message, report.exit_code);
+  }
+  return exit_code_from_wait_status(status);
+}
+
+int record_exit(const engine::Store& store, const std::string& id, int wait_status) {
+  auto config = store.load_config(id);
+  auto state = store.load_state(id);
+  state.status = engine::Status::exited;
+  state.exit_code = exit_code_from_wait_status(wait_status);
+  state.finished_at = now_rfc3339();
+  state.pid = 0;
+  state.monitor_pid = 0;
+  state.monitor_start_time = 0;
+  if (config.spec.upto >= launch::Upto::cgroups) {
+    auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
+    state.oom_killed = cgroup.oom_killed();
+    cgroup.remove();
+  } else {
+    // Without a mount namespace (--upto chroot) the overlay was mounted on
+    // the host: it is ours to take down.
+    ::umount2(launch::rootfs_dir(config.spec).c_str(), MNT_DETACH);
+  }
+  store.save_state(id, state);
+  if (config.auto_remove) store.remove(id);
+  return state.exit_code;
+}
+
+std::string now_rfc3339() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm {};
+  ::gmtime_r(&ts.tv_sec, &tm);
+  char base[32], nanos[16];
+  std::strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(nanos, sizeof nanos, ".%09ld", ts.tv_nsec);
+  std::string frac = nanos;
+  // Go's RFC3339Nano, which Docker prints, drops trailing zeros.
+  while (frac.size() > 1 && frac.back() == '0') frac.pop_back();
+  if (frac == ".") frac.clear();
+  return std::string(base) + frac + "Z";
+}
+
+}  // namespace skiff::lifecycle

@@ -1,0 +1,43 @@
+// 01-lifecycle/lifecycle.hpp — starting a container and seeing it end.
+//
+// The process model (DESIGN.md): no daemon. For each container,
+//
+//   skiff (CLI) ──fork──▶ launcher ──clone──▶ container PID 1
+//                            │ exec
+//                            ▼
+//                        skiff-monitor  (waits for PID 1, tiny, stays resident)
+//                            │ exec, once PID 1 has exited
+//                            ▼
+//                        skiff _exited  (records the exit, removes the cgroup)
+//
+// The launcher and the monitor are one process, in a session of its own, so
+// closing the terminal or killing the CLI never kills the container. The CLI
+// is only a client: in the foreground it waits for that process and exits
+// with the container's status, forwarding the signals it receives.
+// Lesson: lessons/01-first-container.
+#pragma once
+
+#include <string>
+
+#include "engine/store.hpp"
+
+namespace skiff::lifecycle {
+
+// Starts the container ID of STORE and waits for it to end. Returns the
+// exit code `skiff run` exits with: the container's own status, 128+N when
+// a signal N ended it, or 125/126/127 when it could not start (after
+// printing why on stderr).
+int run_foreground(const engine::Store& store, const std::string& id);
+
+// `skiff _exited ID STATUS`, exec'd by the monitor: records how the
+// container ended, removes its cgroup and, with --rm, the container. Returns
+// the exit code in Docker's convention.
+int record_exit(const engine::Store& store, const std::string& id, int wait_status);
+
+// Docker's exit code for a waitpid(2) status: the code, or 128 + signal.
+int exit_code_from_wait_status(int wait_status);
+
+// The current time as Docker prints it: RFC 3339, nanoseconds, UTC.
+std::string now_rfc3339();
+
+}  // namespace skiff::lifecycle

@@ -1,0 +1,105 @@
+// 04-cgroups/cgroups.hpp — limits on memory, CPU and process count.
+//
+// Kernel concept: a control group is a directory in a cgroup filesystem; the
+//   processes listed in its cgroup.procs share the limits written to its
+//   control files. cgroup v1 has one hierarchy per controller
+//   (/sys/fs/cgroup/memory/…, /sys/fs/cgroup/pids/…); v2 has one unified tree
+//   whose controllers are enabled level by level in cgroup.subtree_control.
+// Man pages: cgroups(7), cgroup_namespaces(7); the kernel's
+//   Documentation/admin-guide/cgroup-v1/ and cgroup-v2.rst.
+// Runs in: the parent (create, join, remove); the child only unshares its
+//   cgroup namespace once it has been moved in.
+// Privilege: root (write access to the cgroup filesystem).
+// Lesson: lessons/04-cgroups.
+//
+// skiff puts each container in `skiff/<id>` under every hierarchy it uses.
+// v1 and v2 hide behind one interface: the caller says *what* (Limits), this
+// module knows *which files* (plan_writes) and applies them (Cgroup).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace skiff::cgroups {
+
+namespace stdfs = std::filesystem;
+
+// What a container may use. 0 means "no limit", as in Docker.
+struct Limits {
+  int64_t memory_bytes = 0;  // --memory: over it, the kernel's OOM killer acts
+  int64_t nano_cpus = 0;     // --cpus × 10⁹: CPU time per wall-clock time
+  int64_t pids_limit = 0;    // --pids-limit: fork() fails with EAGAIN past it
+};
+
+enum class Version { v1, v2 };
+
+// Where the cgroup filesystems are and which kind they are. On a hybrid host
+// (v1 controllers plus an empty cgroup2 at unified/) this says v1.
+struct Hierarchy {
+  Version version = Version::v2;
+  stdfs::path root = "/sys/fs/cgroup";
+};
+
+// Looks at ROOT: v2 when ROOT/cgroup.controllers exists, v1 otherwise.
+Hierarchy detect(const stdfs::path& root = "/sys/fs/cgroup");
+
+// One control-file write, relative to the hierarchy root, e.g.
+// {"memory/skiff/ab12…", "memory.limit_in_bytes", "67108864"}.
+// `optional` marks a file that only exists when a kernel feature is on (swap
+// accounting): create() skips it when absent instead of failing. The plan
+// cannot look for it itself, because on v2 the file appears only once the
+// leaf exists and its parent has enabled the memory controller.
+struct Write {
+  stdfs::path dir;   // relative to Hierarchy::root; "" is the root itself
+  std::string file;  // control file in that directory
+  std::string value;
+  bool optional = false;
+  bool operator==(const Write&) const = default;
+};
+
+// The directories a container's cgroup consists of, relative to the root:
+// one per v1 controller skiff uses (those present under ROOT), or one in v2.
+std::vector<stdfs::path> plan_dirs(const Hierarchy& h, const std::string& name);
+
+// The writes that set LIMITS for the cgroup NAME ("skiff/<id>"), in order:
+// on v2 first the cgroup.subtree_control of every ancestor, then the leaf's
+// limits; on v1 the limits, then the device rules (always: isolation, not a
+// limit). Pure apart from reading which controllers exist under h.root.
+std::vector<Write> plan_writes(const Hierarchy& h, const std::string& name, const Limits& limits);
+
+// A container's cgroup. Move-only; remove() deletes its directories.
+class Cgroup {
+ public:
+  // mkdir every directory of the plan and apply the writes. If any step
+  // fails, what was already made is removed before the error propagates.
+  static Cgroup create(const Hierarchy& h, const std::string& name, const Limits& limits);
+  // A cgroup made earlier (e.g. by the process that started the container).
+  static Cgroup open(const Hierarchy& h, const std::string& name);
+
+  Cgroup(Cgroup&&) noexcept = default;
+  Cgroup& operator=(Cgroup&&) noexcept = default;
+  Cgroup(const Cgroup&) = delete;
+  Cgroup& operator=(const Cgroup&) = delete;
+
+  // Moves PID into the cgroup (writes cgroup.procs in every directory).
+  void add_process(pid_t pid) const;
+  // True when the kernel's OOM killer killed a process of this cgroup
+  // (v1: "oom_kill N" in memory.oom_control; v2: memory.events).
+  bool oom_killed() const;
+  // Kills what is left inside, then rmdir every directory (retrying briefly
+  // while the kernel finishes tearing the processes down). Missing is fine.
+  void remove() const;
+  // Absolute directories, for display and tests.
+  std::vector<stdfs::path> dirs() const;
+
+ private:
+  Cgroup(Hierarchy h, std::string name) : h_(std::move(h)), name_(std::move(name)) {}
+  Hierarchy h_;
+  std::string name_;
+};
+
+}  // namespace skiff::cgroups

@@ -1,0 +1,30 @@
+// 05-images/store_internal.hpp — what store.cpp shares with the image builders.
+//
+// Internal to 05-images: the built-in busybox (and, later, pull and commit)
+// add an image to the layout, then load it the same way find() does.
+// Lesson: lessons/05-images.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "05-images/images.hpp"
+#include "05-images/oci.hpp"
+
+namespace skiff::images::detail {
+
+// The name of the image skiff builds from /bin/busybox.
+inline constexpr const char* kBuiltinBusybox = "docker.io/library/busybox:latest";
+
+// The manifest that index.json names FULL_NAME ("docker.io/library/x:tag").
+std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& index,
+                                          const std::string& full_name);
+
+// Reads MANIFEST and its config (both verified against their digests) into
+// an Image whose layers are unpacked: a missing layer is unpacked first,
+// under the store lock. INDEX supplies the image's other names.
+Image load_image(const stdfs::path& images_dir, const oci::Descriptor& manifest,
+                 const std::vector<oci::Descriptor>& index);
+
+}  // namespace skiff::images::detail

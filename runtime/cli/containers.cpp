@@ -1,0 +1,196 @@
+// cli/containers.cpp — `ps`, `rm`, `inspect` and the monitor's `_exited`.
+//
+// They only read and write the store: the records on disk, checked against
+// the kernel for liveness, are the whole truth (there is no daemon to ask).
+// Lesson: lessons/01-first-container.
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "01-lifecycle/lifecycle.hpp"
+#include "04-cgroups/cgroups.hpp"
+#include "05-images/images.hpp"
+#include "cli/command.hpp"
+#include "cli/format.hpp"
+#include "core/error.hpp"
+
+namespace skiff::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string status_cell(const engine::ContainerState& s) {
+  switch (s.status) {
+    case engine::Status::created: return "Created";
+    case engine::Status::running: return "Up " + human_duration(seconds_since(s.started_at));
+    case engine::Status::exited:
+      return "Exited (" + std::to_string(s.exit_code) + ") " +
+             human_duration(seconds_since(s.finished_at)) + " ago";
+  }
+  return "";
+}
+
+std::vector<std::string> ps_row(const engine::ContainerConfig& c,
+                                const engine::ContainerState& s, bool no_trunc) {
+  return {no_trunc ? c.id : c.id.substr(0, 12), c.image,
+          ps_command(c.spec.process.argv, no_trunc),
+          human_duration(seconds_since(c.created)) + " ago", status_cell(s), "", c.name};
+}
+
+json state_json(const engine::ContainerState& s) {
+  return {{"Status", engine::to_string(s.status)}, {"Running", s.status == engine::Status::running},
+          {"Paused", false}, {"Restarting", false}, {"OOMKilled", s.oom_killed},
+          {"Dead", false}, {"Pid", s.pid}, {"ExitCode", s.exit_code}, {"Error", s.error},
+          {"StartedAt", s.started_at}, {"FinishedAt", s.finished_at}};
+}
+
+json nullable(int64_t v) { return v ? json(v) : json(nullptr); }
+json nullable(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
+
+// Docker's keys, in Docker's shape, for what skiff has.
+json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState& s) {
+  const auto& spec = c.spec;
+  std::string lower;
+  for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it)
+    lower += (lower.empty() ? "" : ":") + it->string();
+  const auto& argv = spec.process.argv;
+  return {
+      {"Id", c.id}, {"Created", c.created}, {"Path", argv.front()},
+      {"Args", std::vector<std::string>(argv.begin() + 1, argv.end())}, {"State", state_json(s)},
+      {"Image", c.image_id}, {"HostnamePath", (spec.dir / "hostname").string()},
+      {"HostsPath", (spec.dir / "hosts").string()}, {"Name", "/" + c.name},
+      {"RestartCount", 0}, {"Driver", "overlay"}, {"Platform", "linux"},
+      {"HostConfig", {{"Memory", spec.limits.memory_bytes}, {"NanoCpus", spec.limits.nano_cpus},
+                      {"PidsLimit", nullable(spec.limits.pids_limit)},
+                      {"AutoRemove", c.auto_remove}}},
+      {"GraphDriver", {{"Name", "overlay"},
+                       {"Data", {{"LowerDir", lower},
+                                 {"UpperDir", launch::upper_dir(spec).string()},
+                                 {"WorkDir", launch::work_dir(spec).string()},
+                                 {"MergedDir", launch::rootfs_dir(spec).string()}}}}},
+      {"Config", {{"Hostname", spec.hostname}, {"Domainname", ""}, {"User", c.user},
+                  {"AttachStdin", spec.process.stdin_open}, {"AttachStdout", true},
+                  {"AttachStderr", true}, {"Tty", false}, {"OpenStdin", spec.process.stdin_open},
+                  {"StdinOnce", spec.process.stdin_open}, {"Env", c.env},
+                  {"Cmd", nullable(c.cmd)}, {"Image", c.image}, {"Volumes", nullptr},
+                  {"WorkingDir", c.working_dir}, {"Entrypoint", nullable(c.entrypoint)},
+                  {"OnBuild", nullptr}, {"Labels", json::object()}}}};
+}
+
+// Waits until the monitor has recorded the end of a killed container.
+void wait_until_exited(const engine::Store& store, const std::string& id) {
+  for (int i = 0; i < 1000; ++i) {
+    if (engine::observed(store.load_state(id)).status != engine::Status::running) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
+}
+
+// Takes down what a container whose monitor died could not: its cgroup and,
+// in chroot mode, its host mount. Each part may already be gone.
+void release_leftovers(const engine::ContainerConfig& c) {
+  try {
+    cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(c.spec)).remove();
+  } catch (...) {
+  }
+  ::umount2(launch::rootfs_dir(c.spec).c_str(), MNT_DETACH);
+}
+
+void remove_one(const engine::Store& store, const std::string& key, bool force) {
+  auto id = store.resolve(key);
+  if (!id) throw core::Error("No such container: " + key, kExitFailure);
+  auto config = store.load_config(*id);
+  auto state = store.load_state(*id);
+  if (engine::observed(state).status == engine::Status::running) {
+    if (!force)
+      throw core::Error("cannot remove container \"/" + config.name +
+                            "\": container is running: stop the container before removing or "
+                            "force remove",
+                        kExitFailure);
+    ::kill(state.pid, SIGKILL);
+    wait_until_exited(store, *id);
+  } else if (state.status == engine::Status::running) {
+    release_leftovers(config);
+  }
+  store.remove(*id);
+}
+
+}  // namespace
+
+int cmd_ps(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description o("Options");
+  o.add_options()("all,a", po::bool_switch(), "Show all containers (default shows just running)")
+      ("quiet,q", po::bool_switch(), "Only display container IDs")
+      ("no-trunc", po::bool_switch(), "Don't truncate output");
+  auto p = parse("ps", "[OPTIONS]", o, args);
+  bool all = p.options["all"].as<bool>(), quiet = p.options["quiet"].as<bool>();
+  bool no_trunc = p.options["no-trunc"].as<bool>();
+  std::vector<std::vector<std::string>> rows = {
+      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+  for (const auto& id : ctx.store.list()) {
+    engine::ContainerConfig config;
+    engine::ContainerState state;
+    try {
+      config = ctx.store.load_config(id);
+      state = engine::observed(ctx.store.load_state(id));
+    } catch (const std::exception&) {
+      continue;  // being removed right now
+    }
+    if (!all && state.status != engine::Status::running) continue;
+    if (quiet)
+      std::cout << (no_trunc ? id : id.substr(0, 12)) << "\n";
+    else
+      rows.push_back(ps_row(config, state, no_trunc));
+  }
+  if (!quiet) std::cout << table(rows);
+  return 0;
+}
+
+int cmd_rm(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description o("Options");
+  o.add_options()("force,f", po::bool_switch(), "Force the removal of a running container (uses SIGKILL)");
+  auto p = parse("rm", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
+  if (p.positional.empty()) throw core::Error("\"skiff rm\" requires at least 1 argument", kExitFailure);
+  int code = 0;
+  for (const auto& key : p.positional) {
+    try {
+      remove_one(ctx.store, key, p.options["force"].as<bool>());
+      std::cout << key << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "skiff: " << e.what() << "\n";
+      code = kExitFailure;
+    }
+  }
+  return code;
+}
+
+int cmd_inspect(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description o("Options");
+  auto p = parse("inspect", "NAME|ID [NAME|ID...]", o, args);
+  if (p.positional.empty()) throw core::Error("\"skiff inspect\" requires at least 1 argument", kExitFailure);
+  json out = json::array();
+  int code = 0;
+  for (const auto& key : p.positional) {
+    if (auto id = ctx.store.resolve(key)) {
+      out.push_back(inspect_json(ctx.store.load_config(*id),
+                                 engine::observed(ctx.store.load_state(*id))));
+    } else {
+      std::cerr << "skiff: No such object: " << key << "\n";
+      code = kExitFailure;
+    }
+  }
+  std::cout << out.dump(4) << "\n";
+  return code;
+}
+
+int cmd_exited(Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 2) throw core::Error("usage: skiff _exited ID WAIT_STATUS (the monitor's)");
+  return lifecycle::record_exit(ctx.store, args[0], std::stoi(args[1]));
+}
+
+}  // namespace skiff::cli

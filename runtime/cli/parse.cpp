@@ -1,0 +1,84 @@
+// cli/parse.cpp — see parse.hpp.
+#include "cli/parse.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace skiff::cli {
+
+int64_t parse_size(const std::string& text) {
+  static const std::regex size(R"(^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, size)) throw core::Error("invalid size: '" + text + "'");
+  double value = std::stod(m[1].str());
+  static const std::string units = "kmgtp";
+  if (m[3].matched) {
+    auto power = units.find(static_cast<char>(std::tolower(m[3].str()[0]))) + 1;
+    value *= std::pow(1024.0, static_cast<double>(power));
+  }
+  return static_cast<int64_t>(value);
+}
+
+int64_t parse_cpus(const std::string& text) {
+  static const std::regex rational(R"(^\d+(\.\d+)?$|^\.\d+$)");
+  if (!std::regex_match(text, rational))
+    throw core::Error("failed to parse " + text + " as a rational number");
+  double cpus = std::stod(text);
+  return static_cast<int64_t>(std::llround(cpus * 1e9));
+}
+
+int64_t parse_pids_limit(const std::string& text) {
+  char* end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0')
+    throw core::Error("strconv.ParseInt: parsing \"" + text + "\": invalid syntax");
+  return value > 0 ? value : 0;
+}
+
+std::optional<std::string> parse_env_arg(const std::string& text, EnvLookup lookup) {
+  auto eq = text.find('=');
+  std::string name = text.substr(0, eq);
+  if (name.empty()) throw core::Error("invalid environment variable: " + text);
+  if (name.find_first_of(" \t") != std::string::npos)
+    throw core::Error("variable '" + name + "' contains whitespaces");
+  if (eq != std::string::npos) return text;
+  if (auto value = lookup(name)) return name + "=" + *value;
+  return std::nullopt;
+}
+
+std::vector<std::string> parse_env_file(const std::string& content, EnvLookup lookup) {
+  std::vector<std::string> env;
+  std::istringstream in(content);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    if (auto kv = parse_env_arg(line.substr(start), lookup)) env.push_back(*kv);
+  }
+  return env;
+}
+
+std::vector<std::string> merge_env(const std::vector<std::string>& base,
+                                   const std::vector<std::string>& overrides) {
+  std::vector<std::string> out = base;
+  for (const auto& kv : overrides) {
+    auto name = kv.substr(0, kv.find('='));
+    bool replaced = false;
+    for (auto& existing : out)
+      if (existing.substr(0, existing.find('=')) == name) existing = kv, replaced = true;
+    if (!replaced) out.push_back(kv);
+  }
+  return out;
+}
+
+std::optional<std::string> host_env(const std::string& name) {
+  if (const char* v = std::getenv(name.c_str())) return std::string(v);
+  return std::nullopt;
+}
+
+}  // namespace skiff::cli

@@ -1,0 +1,175 @@
+// cli/run.cpp — `skiff run`: options → a container spec → the lifecycle.
+//
+// Everything here is checked before anything is made: a bad flag, an
+// unknown image or a taken name fails with nothing left in the store.
+// Lesson: lessons/01-first-container.
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "01-lifecycle/lifecycle.hpp"
+#include "05-images/images.hpp"
+#include "cli/command.hpp"
+#include "cli/parse.hpp"
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "launch/process.hpp"
+
+namespace skiff::cli {
+namespace {
+
+po::options_description run_options() {
+  po::options_description o("Options");
+  o.add_options()
+      ("rm", po::bool_switch(), "Remove the container when it exits")
+      ("name", po::value<std::string>(), "Assign a name to the container")
+      ("hostname,h", po::value<std::string>(), "Container host name")
+      ("env,e", po::value<std::vector<std::string>>()->composing(), "Set environment variables")
+      ("env-file", po::value<std::vector<std::string>>()->composing(), "Read in a file of environment variables")
+      ("workdir,w", po::value<std::string>(), "Working directory inside the container")
+      ("user,u", po::value<std::string>(), "Username or UID (format: <name|uid>[:<group|gid>])")
+      ("entrypoint", po::value<std::string>(), "Overwrite the default ENTRYPOINT of the image")
+      ("memory,m", po::value<std::string>(), "Memory limit (e.g. 64m)")
+      ("cpus", po::value<std::string>(), "Number of CPUs (e.g. 0.5)")
+      ("pids-limit", po::value<std::string>(), "Tune container pids limit (-1 for unlimited)")
+      ("interactive,i", po::bool_switch(), "Keep STDIN open")
+      ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
+  return o;
+}
+
+// Docker's wording for a flag whose value does not parse.
+template <typename Parse>
+auto flag_value(const Parsed& p, const char* key, const char* shown, Parse parse)
+    -> decltype(parse(std::string())) {
+  const auto& text = p.options[key].as<std::string>();
+  try {
+    return parse(text);
+  } catch (const core::Error& e) {
+    throw core::Error("invalid argument \"" + text + "\" for \"" + shown + "\" flag: " + e.what());
+  }
+}
+
+cgroups::Limits limits_from(const Parsed& p) {
+  cgroups::Limits l;
+  if (p.options.count("memory")) {
+    l.memory_bytes = flag_value(p, "memory", "-m, --memory", parse_size);
+    // Below this, the container cannot even start its first process.
+    if (l.memory_bytes > 0 && l.memory_bytes < 6 * 1024 * 1024)
+      throw core::Error("Minimum memory limit allowed is 6MB");
+  }
+  if (p.options.count("cpus")) {
+    l.nano_cpus = flag_value(p, "cpus", "--cpus", parse_cpus);
+    long host = static_cast<long>(std::thread::hardware_concurrency());
+    if (l.nano_cpus < 10'000'000 || l.nano_cpus > host * 1'000'000'000L)
+      throw core::Error("range of CPUs is from 0.01 to " + std::to_string(host) +
+                        ".00, as there are only " + std::to_string(host) + " CPUs available");
+  }
+  if (p.options.count("pids-limit"))
+    l.pids_limit = flag_value(p, "pids-limit", "--pids-limit", parse_pids_limit);
+  return l;
+}
+
+std::vector<std::string> env_from(const Parsed& p) {
+  std::vector<std::string> env;
+  if (p.options.count("env-file"))
+    for (const auto& file : p.options["env-file"].as<std::vector<std::string>>()) {
+      auto content = core::fs::read_file_if_exists(file);
+      if (!content) throw core::Error("open " + file + ": no such file or directory");
+      for (auto& kv : parse_env_file(*content, host_env)) env.push_back(kv);
+    }
+  if (p.options.count("env"))
+    for (const auto& e : p.options["env"].as<std::vector<std::string>>())
+      if (auto kv = parse_env_arg(e, host_env)) env.push_back(*kv);
+  return env;
+}
+
+std::string option_or(const Parsed& p, const char* key, const std::string& fallback) {
+  return p.options.count(key) ? p.options[key].as<std::string>() : fallback;
+}
+
+// Docker's rule: --entrypoint replaces the image's entrypoint and, unless a
+// command is given too, its Cmd; a command given replaces only Cmd.
+void resolve_command(engine::ContainerConfig& c, const Parsed& p,
+                     const images::RuntimeConfig& image) {
+  std::vector<std::string> command(p.positional.begin() + 1, p.positional.end());
+  c.entrypoint = image.entrypoint;
+  c.cmd = command.empty() ? image.cmd : command;
+  if (p.options.count("entrypoint")) {
+    auto e = p.options["entrypoint"].as<std::string>();
+    c.entrypoint = e.empty() ? std::vector<std::string>{} : std::vector<std::string>{e};
+    if (command.empty()) c.cmd.clear();
+  }
+  c.spec.process.argv = c.entrypoint;
+  c.spec.process.argv.insert(c.spec.process.argv.end(), c.cmd.begin(), c.cmd.end());
+  if (c.spec.process.argv.empty()) throw core::Error("No command specified");
+}
+
+engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
+                                    const images::Image& image) {
+  engine::ContainerConfig c;
+  c.id = engine::Store::new_id();
+  c.name = option_or(p, "name", "");
+  if (!c.name.empty()) engine::validate_name(c.name);
+  c.created = lifecycle::now_rfc3339();
+  c.image = p.positional.front();
+  c.image_id = image.id;
+  c.env = merge_env(image.config.env, env_from(p));
+  c.working_dir = option_or(p, "workdir", image.config.working_dir);
+  if (!c.working_dir.empty() && c.working_dir[0] != '/')
+    throw core::Error("the working directory '" + c.working_dir +
+                      "' is invalid, it needs to be an absolute path");
+  c.user = option_or(p, "user", image.config.user);
+  c.auto_remove = p.options["rm"].as<bool>();
+  resolve_command(c, p, image.config);
+
+  auto& s = c.spec;
+  s.id = c.id;
+  s.hostname = option_or(p, "hostname", c.id.substr(0, 12));
+  s.process.env = merge_env(c.env, {"HOSTNAME=" + s.hostname});
+  if (launch::env_value(s.process.env, "PATH").empty())
+    s.process.env.insert(s.process.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  s.process.cwd = c.working_dir.empty() ? "/" : c.working_dir;
+  s.process.user = c.user;
+  s.process.stdin_open = p.options["interactive"].as<bool>();
+  s.limits = limits_from(p);
+  s.layers = image.layers;
+  s.dir = store.container_dir(c.id);
+  if (p.options.count("upto")) s.upto = launch::parse_upto(p.options["upto"].as<std::string>());
+  return c;
+}
+
+void write_identity_files(const engine::ContainerConfig& c) {
+  core::fs::write_file_atomic(c.spec.dir / "hostname", c.spec.hostname + "\n");
+  core::fs::write_file_atomic(c.spec.dir / "hosts",
+                              "127.0.0.1\tlocalhost\n"
+                              "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                              "fe00::0\tip6-localnet\n"
+                              "ff00::0\tip6-mcastprefix\n"
+                              "ff02::1\tip6-allnodes\n"
+                              "ff02::2\tip6-allrouters\n");
+}
+
+}  // namespace
+
+int cmd_run(Context& ctx, const std::vector<std::string>& args) {
+  auto p = parse("run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", run_options(), args, true);
+  if (p.positional.empty()) throw core::Error("\"skiff run\" requires at least 1 argument");
+  images::Store images(ctx.store.images_dir());
+  auto image = images.find(p.positional.front());
+  if (!image) {
+    auto ref = images::parse_reference(p.positional.front());
+    throw core::Error("Unable to find image '" + ref.familiar() + "' locally");
+  }
+  auto config = make_config(ctx.store, p, *image);
+  ctx.store.create(config);
+  try {
+    write_identity_files(config);
+  } catch (...) {
+    ctx.store.remove(config.id);
+    throw;
+  }
+  return lifecycle::run_foreground(ctx.store, config.id);
+}
+
+}  // namespace skiff::cli

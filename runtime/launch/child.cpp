@@ -1,0 +1,166 @@
+// launch/child.cpp — the child side of the pipeline: from clone to exec.
+//
+// Runs in the new namespaces, as a copy of the parent. Each step is a
+// function of its module; this file only puts them in order and explains
+// the order. Mounts made here live in the container's mount namespace and
+// vanish with it: none of them needs undoing.
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "02-chroot/rootfs.hpp"
+#include "03-namespaces/namespaces.hpp"
+#include "05-images/overlay.hpp"
+#include "11-security/capabilities.hpp"
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "core/sys.hpp"
+#include "core/trace.hpp"
+#include "launch/launch.hpp"
+#include "launch/process.hpp"
+#include "launch/report.hpp"
+
+namespace skiff::launch {
+namespace {
+
+using core::trace::Step;
+
+bool isolated(const ContainerSpec& spec) { return spec.upto >= Upto::namespaces; }
+
+void wait_for_parent(int sync) {
+  // If the parent dies before we exec, so do we: no orphan half-container.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  char go = 0;
+  if (::read(sync, &go, 1) != 1) ::_exit(core::kExitRuntimeError);
+}
+
+void enter_cgroup_namespace(const ContainerSpec& spec) {
+  if (spec.upto < Upto::cgroups) return;
+  // Only now: the parent has moved us into our cgroup, and a cgroup
+  // namespace takes the creator's current group as its root.
+  Step step("04-cgroups", "enter a cgroup namespace rooted at the container's cgroup");
+  core::sys::unshare(CLONE_NEWCGROUP);
+}
+
+void isolate_mounts(const ContainerSpec& spec) {
+  if (!isolated(spec)) return;
+  Step step("03-namespaces", "make every mount private to the container's mount namespace");
+  ns::make_mounts_private();
+}
+
+void mount_rootfs(const ContainerSpec& spec) {
+  Step step("05-images", "stack the image's layers and the container's upper dir (overlayfs)");
+  images::mount_overlay(spec.layers, upper_dir(spec), work_dir(spec), rootfs_dir(spec));
+}
+
+void mount_system_dirs(const ContainerSpec& spec) {
+  if (!isolated(spec)) return;
+  Step step("02-chroot", "mount /proc, /dev and /sys inside the new root");
+  chroot::mount_system(rootfs_dir(spec));
+}
+
+void bind_identity_files(const ContainerSpec& spec) {
+  if (!isolated(spec)) return;
+  // The container's own /etc/hostname and /etc/hosts live in its directory
+  // in the store, bound over the image's copies (which stay untouched).
+  Step step("03-namespaces", "bind the container's /etc/hostname and /etc/hosts");
+  for (const char* file : {"hostname", "hosts"}) {
+    auto target = rootfs_dir(spec) / "etc" / file;
+    core::fs::make_dirs(target.parent_path());
+    if (!std::filesystem::exists(target)) core::fs::write_file_atomic(target, "");
+    core::sys::mount(spec.dir / file, target, "", MS_BIND);
+  }
+}
+
+void enter_root(const ContainerSpec& spec) {
+  if (!isolated(spec)) {
+    Step step("02-chroot", "chroot into the container's root (no mount namespace: escapable)");
+    chroot::chroot_into(rootfs_dir(spec));
+    return;
+  }
+  Step step("02-chroot", "pivot_root into the container's root and detach the host's");
+  chroot::pivot_into(rootfs_dir(spec));
+}
+
+void name_the_host(const ContainerSpec& spec) {
+  if (!isolated(spec)) return;
+  Step step("03-namespaces", "set the hostname (uts) and bring up lo (net)");
+  ns::set_hostname(spec.hostname);
+  ns::bring_up_loopback();
+}
+
+struct Prepared {
+  Identity identity;
+  std::string path;
+  std::vector<std::string> env;
+};
+
+Prepared prepare_process(const ContainerSpec& spec) {
+  Step step("01-lifecycle", "resolve the user, the working directory and the command");
+  Prepared p;
+  p.identity = resolve_user(spec.process.user,
+                            core::fs::read_file_if_exists("/etc/passwd").value_or(""),
+                            core::fs::read_file_if_exists("/etc/group").value_or(""));
+  p.env = spec.process.env;
+  if (env_value(p.env, "HOME").empty()) p.env.push_back("HOME=" + p.identity.home);
+  enter_working_dir(spec.process.cwd);
+  p.path = find_executable(spec.process.argv.at(0), env_value(p.env, "PATH"));
+  return p;
+}
+
+void drop_privileges(const ContainerSpec& spec, const Identity& identity) {
+  const bool confine = spec.upto >= Upto::all;
+  if (confine) {
+    Step step("11-security", "drop capabilities to Docker's default set");
+    security::drop_bounding_set(security::default_capabilities());
+    if (identity.uid == 0) security::set_process_capabilities(security::default_capabilities());
+  }
+  switch_user(identity);
+  if (confine) {
+    Step step("11-security", "set no_new_privs: exec can never gain privileges");
+    security::set_no_new_privs();
+  }
+}
+
+// Sends the error to the parent; never throws.
+void report(int sync, const std::exception& e, int exit_code) {
+  ChildReport r{};
+  r.exit_code = exit_code;
+  std::string text = e.what();
+  auto step = core::trace::current_step();
+  // Exec failures read best as Docker prints them; every other error names
+  // the step that failed.
+  if (exit_code == core::kExitRuntimeError && !step.empty()) text = std::string(step) + ": " + text;
+  std::strncpy(r.message, text.c_str(), sizeof r.message - 1);
+  (void)!::write(sync, &r, sizeof r);
+}
+
+}  // namespace
+
+void child_side(const ContainerSpec& spec, int sync) {
+  try {
+    wait_for_parent(sync);
+    enter_cgroup_namespace(spec);   // 04-cgroups
+    isolate_mounts(spec);           // 03-namespaces
+    mount_rootfs(spec);             // 05-images
+    mount_system_dirs(spec);        // 02-chroot
+    bind_identity_files(spec);      // 03-namespaces
+    enter_root(spec);               // 02-chroot
+    name_the_host(spec);            // 03-namespaces
+    Prepared p = prepare_process(spec);
+    drop_privileges(spec, p.identity);  // 11-security
+    exec(p.path, spec.process, p.env);
+  } catch (const core::Error& e) {
+    report(sync, e, e.exit_code());
+  } catch (const std::exception& e) {
+    report(sync, e, core::kExitRuntimeError);
+  }
+  ::_exit(core::kExitRuntimeError);
+}
+
+}  // namespace skiff::launch

@@ -1,0 +1,125 @@
+// launch/launch.cpp — the parent side of the pipeline. See launch.hpp.
+#include "launch/launch.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "03-namespaces/namespaces.hpp"
+#include "04-cgroups/cgroups.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/trace.hpp"
+#include "launch/report.hpp"
+
+namespace skiff::launch {
+namespace {
+
+// Kills and reaps the child unless it was handed over: a failed start must
+// not leave a half-made container running (crun's cleanup_pid).
+class ChildOwner {
+ public:
+  explicit ChildOwner(pid_t pid) : pid_(pid) {}
+  ChildOwner(const ChildOwner&) = delete;
+  ChildOwner& operator=(const ChildOwner&) = delete;
+  ~ChildOwner() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  pid_t pid() const { return pid_; }
+  pid_t release() { return std::exchange(pid_, 0); }
+
+ private:
+  pid_t pid_;
+};
+
+// Removes the cgroup unless the start succeeded.
+class CgroupOwner {
+ public:
+  explicit CgroupOwner(std::optional<cgroups::Cgroup> cg) : cg_(std::move(cg)) {}
+  ~CgroupOwner() {
+    if (!cg_) return;
+    try {
+      cg_->remove();
+    } catch (...) {  // already failing: the first error is the one to report
+    }
+  }
+  const std::optional<cgroups::Cgroup>& get() const { return cg_; }
+  void release() { cg_.reset(); }
+
+ private:
+  std::optional<cgroups::Cgroup> cg_;
+};
+
+std::optional<cgroups::Cgroup> create_cgroup(const ContainerSpec& spec) {
+  if (spec.upto < Upto::cgroups) return std::nullopt;
+  core::trace::Step step("04-cgroups", "create the container's cgroup and write its limits");
+  return cgroups::Cgroup::create(cgroups::detect(), cgroup_name(spec), spec.limits);
+}
+
+pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
+  int fds[2];
+  // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
+  // when its exec succeeds, which is how the parent learns of that success.
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    throw core::SystemError(errno, "socketpair");
+  core::Fd child_end(fds[1]);
+  parent_end.reset(fds[0]);
+  unsigned long flags = spec.upto >= Upto::namespaces ? ns::clone_flags() : 0;
+  core::trace::Step step(spec.upto >= Upto::namespaces ? "03-namespaces" : "02-chroot",
+                         flags ? "clone the container's process into new namespaces"
+                               : "fork the container's process (no namespaces)");
+  pid_t pid = ns::clone_process(flags);
+  if (pid == 0) {
+    parent_end.reset();
+    child_side(spec, child_end.release());
+  }
+  return pid;
+}
+
+void join_cgroup(const std::optional<cgroups::Cgroup>& cg, pid_t pid) {
+  if (!cg) return;
+  core::trace::Step step("04-cgroups", "move the container's process into its cgroup");
+  cg->add_process(pid);
+}
+
+void release_child(const core::Fd& sync) {
+  const char go = 'G';
+  if (::write(sync.get(), &go, 1) != 1) throw core::SystemError(errno, "write(sync socket)");
+}
+
+// The child either execs (its end of the socket closes: we read nothing) or
+// sends one report and exits.
+void wait_for_exec(const core::Fd& sync) {
+  ChildReport report{};
+  ssize_t n;
+  do n = ::read(sync.get(), &report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  if (n == 0) return;
+  if (n != static_cast<ssize_t>(sizeof report))
+    throw core::Error("the container's process died before it could exec");
+  report.message[sizeof report.message - 1] = '\0';
+  throw core::Error(report.message, report.exit_code);
+}
+
+}  // namespace
+
+pid_t start(const ContainerSpec& spec) {
+  CgroupOwner cgroup(create_cgroup(spec));
+  core::Fd sync;
+  ChildOwner child(clone_child(spec, sync));
+  join_cgroup(cgroup.get(), child.pid());
+  release_child(sync);
+  wait_for_exec(sync);
+  cgroup.release();
+  return child.release();
+}
+
+}  // namespace skiff::launch

@@ -1,0 +1,33 @@
+// launch/launch.hpp — the pipeline that turns a spec into a running container.
+//
+// The heart of skiff (DESIGN.md). Two functions tell the whole story, one
+// step a line: `start` runs in the parent, `child_side` runs in the cloned
+// child between clone and exec. Each step belongs to one module and is
+// narrated by `skiff --explain`; `--upto MODULE` stops the pipeline after
+// that module's steps.
+//
+//   parent: create cgroup → clone(new namespaces) → join cgroup → release child
+//           → wait until the child has exec'd (or report its error)
+//   child:  wait for parent → cgroup namespace → private mounts → overlay rootfs
+//           → /proc /dev /sys → /etc/hostname, /etc/hosts → pivot_root
+//           → hostname, lo → user, cwd, command → capabilities, no_new_privs → exec
+#pragma once
+
+#include <sys/types.h>
+
+#include "launch/spec.hpp"
+
+namespace skiff::launch {
+
+// Runs the pipeline for SPEC. Returns the host pid of the container's first
+// process once it has exec'd the command; that process is a child of the
+// caller, which must reap it. On failure nothing is left behind (the child is
+// killed and reaped, the cgroup removed) and the child's error is rethrown as
+// core::Error with Docker's exit code (125, 126 or 127).
+pid_t start(const ContainerSpec& spec);
+
+// The child side; never returns (execs the command or _exits with a report
+// written to SYNC_FD). Exposed for the pipeline's tests.
+[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd);
+
+}  // namespace skiff::launch

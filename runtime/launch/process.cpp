@@ -1,0 +1,134 @@
+// launch/process.cpp — see process.hpp.
+#include "launch/process.hpp"
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/fs.hpp"
+#include "core/trace.hpp"
+
+namespace skiff::launch {
+namespace {
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(text);
+  while (std::getline(in, item, sep)) out.push_back(item);
+  return out;
+}
+
+bool parse_id(const std::string& text, unsigned& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+// A line of passwd(5) or group(5) whose field 0 (name) or 2 (id) matches.
+std::vector<std::string> find_entry(const std::string& file, const std::string& key) {
+  for (const auto& line : split(file, '\n')) {
+    auto fields = split(line, ':');
+    if (fields.size() >= 3 && (fields[0] == key || fields[2] == key)) return fields;
+  }
+  return {};
+}
+
+}  // namespace
+
+Identity resolve_user(const std::string& spec, const std::string& passwd,
+                      const std::string& group) {
+  auto colon = spec.find(':');
+  std::string user = spec.substr(0, colon);
+  std::string grp = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  Identity id;
+  unsigned number = 0;
+  if (user.empty()) user = "0";
+  if (auto pw = find_entry(passwd, user); pw.size() >= 4) {
+    parse_id(pw[2], number), id.uid = number;
+    parse_id(pw[3], number), id.gid = number;
+    if (pw.size() >= 6 && !pw[5].empty()) id.home = pw[5];
+  } else if (parse_id(user, number)) {
+    id.uid = number;
+  } else {
+    throw core::Error("unable to find user " + user + ": no matching entries in passwd file");
+  }
+  if (!grp.empty()) {
+    if (auto gr = find_entry(group, grp); gr.size() >= 3 && parse_id(gr[2], number))
+      id.gid = number;
+    else if (parse_id(grp, number))
+      id.gid = number;
+    else
+      throw core::Error("unable to find group " + grp + ": no matching entries in group file");
+  }
+  // Supplementary groups: every group that lists the user's name.
+  auto pw = find_entry(passwd, user);
+  for (const auto& line : split(group, '\n')) {
+    auto fields = split(line, ':');
+    if (fields.size() < 4 || pw.empty()) continue;
+    for (const auto& member : split(fields[3], ','))
+      if (member == pw[0] && parse_id(fields[2], number)) id.groups.push_back(number);
+  }
+  return id;
+}
+
+std::string find_executable(const std::string& argv0, const std::string& path_var) {
+  auto fail = [&](const std::string& why, int code) -> std::string {
+    throw core::Error("exec: \"" + argv0 + "\": " + why, code);
+  };
+  struct stat st {};
+  if (argv0.find('/') != std::string::npos) {
+    if (::stat(argv0.c_str(), &st) < 0) fail("stat " + argv0 + ": no such file or directory", 127);
+    if (S_ISDIR(st.st_mode)) fail("is a directory", 126);
+    return argv0;
+  }
+  for (const auto& dir : split(path_var, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + argv0;
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+      return candidate;
+  }
+  return fail("executable file not found in $PATH", 127);
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& kv : env)
+    if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 && kv[name.size()] == '=')
+      return kv.substr(name.size() + 1);
+  return "";
+}
+
+void switch_user(const Identity& id) {
+  core::trace::call("setgroups, setgid(" + std::to_string(id.gid) + "), setuid(" +
+                    std::to_string(id.uid) + ")");
+  if (::setgroups(id.groups.size(), id.groups.data()) < 0)
+    throw core::SystemError(errno, "setgroups");
+  if (::setresgid(id.gid, id.gid, id.gid) < 0)
+    throw core::SystemError(errno, "setgid(" + std::to_string(id.gid) + ")");
+  if (::setresuid(id.uid, id.uid, id.uid) < 0)
+    throw core::SystemError(errno, "setuid(" + std::to_string(id.uid) + ")");
+}
+
+void enter_working_dir(const std::string& cwd) {
+  core::fs::make_dirs(cwd);
+  if (::chdir(cwd.c_str()) < 0) throw core::SystemError(errno, "chdir(" + cwd + ")");
+}
+
+void exec(const std::string& path, const ProcessSpec& process,
+          const std::vector<std::string>& env) {
+  std::vector<char*> argv, envp;
+  for (const auto& a : process.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  core::trace::call("execve(\"" + path + "\")");
+  ::execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  std::string why = err == EACCES ? "permission denied" : std::system_category().message(err);
+  throw core::Error("exec: \"" + process.argv[0] + "\": " + why,
+                    err == ENOENT ? core::kExitNotFound : core::kExitCannotInvoke);
+}
+
+}  // namespace skiff::launch

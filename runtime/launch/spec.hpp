@@ -1,0 +1,51 @@
+// launch/spec.hpp — a container described as plain data.
+//
+// STYLE.md, "describe first, then do": the CLI turns options into this spec;
+// plan.hpp turns the spec into a plan (pure, unit-tested without root); the
+// parent and child sides of the pipeline apply the plan. The spec is saved in
+// the container's config.json, so `start` can run the same container again.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "04-cgroups/cgroups.hpp"
+
+namespace skiff::launch {
+
+namespace stdfs = std::filesystem;
+
+// How far the pipeline goes: `skiff run --upto MODULE`. Ordered as the
+// course is, so `upto >= Upto::namespaces` reads "namespaces are on".
+enum class Upto { chroot = 2, namespaces = 3, cgroups = 4, all = 99 };
+
+Upto parse_upto(const std::string& module);   // "chroot", "02-chroot", …
+std::string upto_name(Upto upto);             // "chroot" … "all"
+
+// The process that becomes the container's PID 1.
+struct ProcessSpec {
+  std::vector<std::string> argv;   // entrypoint + cmd, resolved by the CLI
+  std::vector<std::string> env;    // "K=V", PATH and HOSTNAME included
+  std::string cwd = "/";
+  std::string user;                // as given to -u: "", "1000", "nobody:users"
+  bool stdin_open = false;         // -i
+};
+
+struct ContainerSpec {
+  std::string id;                  // 64 hex digits
+  std::string hostname;            // 12-digit id unless --hostname
+  ProcessSpec process;
+  cgroups::Limits limits;
+  std::vector<stdfs::path> layers; // unpacked image layers, bottom first
+  stdfs::path dir;                 // the container's directory in the store
+  Upto upto = Upto::all;
+};
+
+// Where the container's own files live inside spec.dir.
+inline stdfs::path upper_dir(const ContainerSpec& s) { return s.dir / "upper"; }
+inline stdfs::path work_dir(const ContainerSpec& s) { return s.dir / "work"; }
+inline stdfs::path rootfs_dir(const ContainerSpec& s) { return s.dir / "merged"; }
+inline std::string cgroup_name(const ContainerSpec& s) { return "skiff/" + s.id; }
+
+}  // namespace skiff::launch

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages skiff needs to build, run and test, and only
+# those that are missing. Says nothing when nothing is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config          # compiler, static libc for the monitor
+  libboost-program-options-dev              # the CLI's options
+  libcap-dev                                # capabilities (lesson 11)
+  nlohmann-json3-dev                        # the store's records, inspect
+  libarchive-dev libssl-dev                 # image layers and their digests
+  catch2                                    # the tests
+  busybox-static                            # the built-in busybox image
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skiff needs these Debian packages: ${missing[*]}; run as root (or install them) first" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
