@@ -9,6 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 show() {  # what a process sees, the same four questions asked on either side
+  echo "  kernel:          $(uname -r)"
   echo "  hostname:        $(hostname)"
   echo "  my PID:          $1"
   echo "  processes seen:  $2"
@@ -21,6 +22,7 @@ echo
 echo "== In a container (skiff run --rm busybox …)"
 # shellcheck disable=SC2016  # $$ and $(…) are for the container's shell
 "$skiff" run --rm busybox sh -c '
+  echo "  kernel:          $(uname -r)"
   echo "  hostname:        $(hostname)"
   echo "  my PID:          $$"
   echo "  processes seen:  $(ls -d /proc/[0-9]* | wc -l)"
@@ -28,4 +30,4 @@ echo "== In a container (skiff run --rm busybox …)"
 echo
 echo "Same kernel, its own hostname, its own PID 1, its own root."
 echo "Next: skiff --explain run --rm busybox true   (every step, narrated)"
-echo "      lessons/ start at 00-why-containers"
+echo "      the course map: README.md; each module explains itself in runtime/README.md"

@@ -48,8 +48,11 @@ Identity resolve_user(const std::string& spec, const std::string& passwd,
   unsigned number = 0;
   if (user.empty()) user = "0";
   if (auto pw = find_entry(passwd, user); pw.size() >= 4) {
-    parse_id(pw[2], number), id.uid = number;
-    parse_id(pw[3], number), id.gid = number;
+    unsigned uid = 0, gid = 0;
+    parse_id(pw[2], uid);
+    parse_id(pw[3], gid);
+    id.uid = uid;
+    id.gid = gid;
     if (pw.size() >= 6 && !pw[5].empty()) id.home = pw[5];
   } else if (parse_id(user, number)) {
     id.uid = number;
@@ -64,13 +67,16 @@ Identity resolve_user(const std::string& spec, const std::string& passwd,
     else
       throw core::Error("unable to find group " + grp + ": no matching entries in group file");
   }
-  // Supplementary groups: every group that lists the user's name.
+  // Supplementary groups: the primary group, then every group that lists
+  // the user's name (what `id` prints as groups=…).
+  id.groups.push_back(id.gid);
   auto pw = find_entry(passwd, user);
   for (const auto& line : split(group, '\n')) {
     auto fields = split(line, ':');
     if (fields.size() < 4 || pw.empty()) continue;
     for (const auto& member : split(fields[3], ','))
-      if (member == pw[0] && parse_id(fields[2], number)) id.groups.push_back(number);
+      if (member == pw[0] && parse_id(fields[2], number) && number != id.gid)
+        id.groups.push_back(number);
   }
   return id;
 }
