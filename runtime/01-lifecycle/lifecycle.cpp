@@ -156,6 +156,25 @@ int run_foreground(const engine::Store& store, const std::string& id) {
   return exit_code_from_wait_status(status);
 }
 
+namespace {
+
+// Takes down what a container held on the host: its cgroup (telling whether
+// the OOM killer struck first) and, in --upto chroot, its host mount. Each
+// part may already be gone.
+bool release_resources(const engine::ContainerConfig& config) {
+  if (config.spec.upto < launch::Upto::cgroups) {
+    // No mount namespace: the overlay was mounted on the host, ours to undo.
+    ::umount2(launch::rootfs_dir(config.spec).c_str(), MNT_DETACH);
+    return false;
+  }
+  auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
+  bool oom = cgroup.oom_killed();
+  cgroup.remove();
+  return oom;
+}
+
+}  // namespace
+
 int record_exit(const engine::Store& store, const std::string& id, int wait_status) {
   auto config = store.load_config(id);
   auto state = store.load_state(id);
@@ -165,18 +184,26 @@ int record_exit(const engine::Store& store, const std::string& id, int wait_stat
   state.pid = 0;
   state.monitor_pid = 0;
   state.monitor_start_time = 0;
-  if (config.spec.upto >= launch::Upto::cgroups) {
-    auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
-    state.oom_killed = cgroup.oom_killed();
-    cgroup.remove();
-  } else {
-    // Without a mount namespace (--upto chroot) the overlay was mounted on
-    // the host: it is ours to take down.
-    ::umount2(launch::rootfs_dir(config.spec).c_str(), MNT_DETACH);
-  }
+  state.oom_killed = release_resources(config);
   store.save_state(id, state);
   if (config.auto_remove) store.remove(id);
   return state.exit_code;
+}
+
+engine::ContainerState current_state(const engine::Store& store, const std::string& id) {
+  auto recorded = store.load_state(id);
+  auto seen = engine::observed(recorded);
+  if (seen.status == recorded.status) return seen;
+  // The monitor died without recording the end (SIGKILL, reboot): record
+  // it now, once, and release what the container held.
+  seen.finished_at = now_rfc3339();
+  seen.monitor_pid = 0;
+  try {
+    release_resources(store.load_config(id));
+  } catch (const std::exception&) {  // best effort: the record matters more
+  }
+  store.save_state(id, seen);
+  return seen;
 }
 
 std::string now_rfc3339() {

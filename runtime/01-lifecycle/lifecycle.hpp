@@ -34,6 +34,11 @@ int run_foreground(const engine::Store& store, const std::string& id);
 // the exit code in Docker's convention.
 int record_exit(const engine::Store& store, const std::string& id, int wait_status);
 
+// The container's state as it really is: the record, corrected (and the
+// correction saved, the cgroup released) when it says "running" but neither
+// the container nor its monitor is alive any more.
+engine::ContainerState current_state(const engine::Store& store, const std::string& id);
+
 // Docker's exit code for a waitpid(2) status: the code, or 128 + signal.
 int exit_code_from_wait_status(int wait_status);
 

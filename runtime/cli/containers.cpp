@@ -4,7 +4,6 @@
 // the kernel for liveness, are the whole truth (there is no daemon to ask).
 // Lesson: lessons/01-first-container.
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,7 +12,6 @@
 #include <thread>
 
 #include "01-lifecycle/lifecycle.hpp"
-#include "04-cgroups/cgroups.hpp"
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
@@ -22,7 +20,8 @@
 namespace skiff::cli {
 namespace {
 
-using nlohmann::json;
+// ordered: keys print in Docker's order (Id, Created, Path, …), not sorted.
+using json = nlohmann::ordered_json;
 
 std::string status_cell(const engine::ContainerState& s) {
   switch (s.status) {
@@ -85,28 +84,18 @@ json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState
 // Waits until the monitor has recorded the end of a killed container.
 void wait_until_exited(const engine::Store& store, const std::string& id) {
   for (int i = 0; i < 1000; ++i) {
-    if (engine::observed(store.load_state(id)).status != engine::Status::running) return;
+    if (lifecycle::current_state(store, id).status != engine::Status::running) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
-}
-
-// Takes down what a container whose monitor died could not: its cgroup and,
-// in chroot mode, its host mount. Each part may already be gone.
-void release_leftovers(const engine::ContainerConfig& c) {
-  try {
-    cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(c.spec)).remove();
-  } catch (...) {
-  }
-  ::umount2(launch::rootfs_dir(c.spec).c_str(), MNT_DETACH);
 }
 
 void remove_one(const engine::Store& store, const std::string& key, bool force) {
   auto id = store.resolve(key);
   if (!id) throw core::Error("No such container: " + key, kExitFailure);
   auto config = store.load_config(*id);
-  auto state = store.load_state(*id);
-  if (engine::observed(state).status == engine::Status::running) {
+  auto state = lifecycle::current_state(store, *id);
+  if (state.status == engine::Status::running) {
     if (!force)
       throw core::Error("cannot remove container \"/" + config.name +
                             "\": container is running: stop the container before removing or "
@@ -114,8 +103,6 @@ void remove_one(const engine::Store& store, const std::string& key, bool force) 
                         kExitFailure);
     ::kill(state.pid, SIGKILL);
     wait_until_exited(store, *id);
-  } else if (state.status == engine::Status::running) {
-    release_leftovers(config);
   }
   store.remove(*id);
 }
@@ -137,7 +124,7 @@ int cmd_ps(Context& ctx, const std::vector<std::string>& args) {
     engine::ContainerState state;
     try {
       config = ctx.store.load_config(id);
-      state = engine::observed(ctx.store.load_state(id));
+      state = lifecycle::current_state(ctx.store, id);
     } catch (const std::exception&) {
       continue;  // being removed right now
     }
@@ -178,7 +165,7 @@ int cmd_inspect(Context& ctx, const std::vector<std::string>& args) {
   for (const auto& key : p.positional) {
     if (auto id = ctx.store.resolve(key)) {
       out.push_back(inspect_json(ctx.store.load_config(*id),
-                                 engine::observed(ctx.store.load_state(*id))));
+                                 lifecycle::current_state(ctx.store, *id)));
     } else {
       std::cerr << "skiff: No such object: " << key << "\n";
       code = kExitFailure;

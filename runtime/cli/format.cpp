@@ -36,9 +36,34 @@ std::string human_size(double bytes) {
   return out;
 }
 
+namespace {
+
+// Go's strconv.Quote for the characters a command line holds: quotes and
+// backslashes escaped, control characters as \n, \t or \xNN.
+std::string go_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 std::string ps_command(const std::vector<std::string>& argv, bool no_trunc) {
+  // Docker's daemon joins the arguments, wrapping those with a space in '…'.
   std::string command;
-  for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
+  for (const auto& a : argv) {
+    if (!command.empty()) command += ' ';
+    command += a.find(' ') != std::string::npos && &a != &argv.front() ? "'" + a + "'" : a;
+  }
   if (!no_trunc) {
     // Count characters, not bytes: cut on a UTF-8 boundary.
     size_t chars = 0, cut = command.size();
@@ -48,13 +73,14 @@ std::string ps_command(const std::vector<std::string>& argv, bool no_trunc) {
     }
     if (chars > 20) command = command.substr(0, cut) + "…";
   }
-  return "\"" + command + "\"";
+  return go_quote(command);
 }
 
 int64_t parse_rfc3339(const std::string& text) {
   struct tm tm {};
   const char* rest = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!rest) return 0;
+  // Docker's "0001-01-01T00:00:00Z" means "never"; it is 0 here too.
+  if (!rest || tm.tm_year < 70) return 0;
   int64_t nanos = 0;
   if (*rest == '.') {
     int64_t scale = 100000000;

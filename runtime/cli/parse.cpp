@@ -1,6 +1,8 @@
 // cli/parse.cpp — see parse.hpp.
 #include "cli/parse.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <regex>
@@ -14,6 +16,8 @@ int64_t parse_size(const std::string& text) {
   static const std::regex size(R"(^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$)");
   std::smatch m;
   if (!std::regex_match(text, m, size)) throw core::Error("invalid size: '" + text + "'");
+  // The pattern lets "1.2.3" through; Docker's float parse then refuses it.
+  if (std::count(text.begin(), text.end(), '.') > 1) throw core::Error("invalid size: '" + text + "'");
   double value = std::stod(m[1].str());
   static const std::string units = "kmgtp";
   if (m[3].matched) {
@@ -34,17 +38,17 @@ int64_t parse_cpus(const std::string& text) {
 int64_t parse_pids_limit(const std::string& text) {
   char* end = nullptr;
   long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0')
+  // strtoll skips leading blanks; Go's ParseInt, which Docker uses, does not.
+  if (text.empty() || *end != '\0' || std::isspace(static_cast<unsigned char>(text[0])))
     throw core::Error("strconv.ParseInt: parsing \"" + text + "\": invalid syntax");
   return value > 0 ? value : 0;
 }
 
 std::optional<std::string> parse_env_arg(const std::string& text, EnvLookup lookup) {
+  // Like Docker, -e checks only that there is a name: "a b=1" is allowed.
   auto eq = text.find('=');
   std::string name = text.substr(0, eq);
   if (name.empty()) throw core::Error("invalid environment variable: " + text);
-  if (name.find_first_of(" \t") != std::string::npos)
-    throw core::Error("variable '" + name + "' contains whitespaces");
   if (eq != std::string::npos) return text;
   if (auto value = lookup(name)) return name + "=" + *value;
   return std::nullopt;
@@ -52,13 +56,21 @@ std::optional<std::string> parse_env_arg(const std::string& text, EnvLookup look
 
 std::vector<std::string> parse_env_file(const std::string& content, EnvLookup lookup) {
   std::vector<std::string> env;
-  std::istringstream in(content);
+  // Files saved by some editors start with a UTF-8 byte-order mark.
+  std::istringstream in(content.rfind("\xEF\xBB\xBF", 0) == 0 ? content.substr(3) : content);
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line[start] == '#') continue;
-    if (auto kv = parse_env_arg(line.substr(start), lookup)) env.push_back(*kv);
+    line = line.substr(start);
+    std::string name = line.substr(0, line.find('='));
+    if (name.empty())
+      throw core::Error("poorly formatted environment: no variable name on line '" + line + "'");
+    if (name.find_first_of(" \t") != std::string::npos)
+      throw core::Error("poorly formatted environment: variable '" + name +
+                        "' contains whitespaces");
+    if (auto kv = parse_env_arg(line, lookup)) env.push_back(*kv);
   }
   return env;
 }

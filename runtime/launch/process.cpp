@@ -67,9 +67,10 @@ Identity resolve_user(const std::string& spec, const std::string& passwd,
     else
       throw core::Error("unable to find group " + grp + ": no matching entries in group file");
   }
-  // Supplementary groups: the primary group, then every group that lists
-  // the user's name (what `id` prints as groups=…).
+  // Supplementary groups: the primary group, then, unless a group was
+  // given with -u, every group that lists the user's name.
   id.groups.push_back(id.gid);
+  if (!grp.empty()) return id;
   auto pw = find_entry(passwd, user);
   for (const auto& line : split(group, '\n')) {
     auto fields = split(line, ':');
