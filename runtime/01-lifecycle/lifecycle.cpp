@@ -39,6 +39,10 @@ std::string self_dir() {
 // or a Ctrl-C meant for the CLI never reaches the container.
 void detach_from_cli(const launch::ContainerSpec& spec) {
   ::setsid();
+  // A reader that goes away (`skiff --explain run … | head`) must not kill
+  // us half-way through a start: a failed write is an error we handle.
+  // launch::exec restores the default for the container's command.
+  ::signal(SIGPIPE, SIG_IGN);
   sigset_t all;
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
@@ -156,11 +160,6 @@ int run_foreground(const engine::Store& store, const std::string& id) {
   return exit_code_from_wait_status(status);
 }
 
-namespace {
-
-// Takes down what a container held on the host: its cgroup (telling whether
-// the OOM killer struck first) and, in --upto chroot, its host mount. Each
-// part may already be gone.
 bool release_resources(const engine::ContainerConfig& config) {
   if (config.spec.upto < launch::Upto::cgroups) {
     // No mount namespace: the overlay was mounted on the host, ours to undo.
@@ -172,8 +171,6 @@ bool release_resources(const engine::ContainerConfig& config) {
   cgroup.remove();
   return oom;
 }
-
-}  // namespace
 
 int record_exit(const engine::Store& store, const std::string& id, int wait_status) {
   auto config = store.load_config(id);

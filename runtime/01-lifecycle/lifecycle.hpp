@@ -34,6 +34,11 @@ int run_foreground(const engine::Store& store, const std::string& id);
 // the exit code in Docker's convention.
 int record_exit(const engine::Store& store, const std::string& id, int wait_status);
 
+// Takes down what a container held on the host: its cgroup and, with
+// --upto chroot, its host mount. Returns whether the OOM killer struck.
+// Each part may already be gone; safe to call more than once.
+bool release_resources(const engine::ContainerConfig& config);
+
 // The container's state as it really is: the record, corrected (and the
 // correction saved, the cgroup released) when it says "running" but neither
 // the container nor its monitor is alive any more.

@@ -104,6 +104,8 @@ void remove_one(const engine::Store& store, const std::string& key, bool force) 
     ::kill(state.pid, SIGKILL);
     wait_until_exited(store, *id);
   }
+  // A start that died half-way may have left its cgroup: take it too.
+  lifecycle::release_resources(config);
   store.remove(*id);
 }
 

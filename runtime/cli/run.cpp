@@ -126,7 +126,7 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   auto& s = c.spec;
   s.id = c.id;
   s.hostname = option_or(p, "hostname", c.id.substr(0, 12));
-  s.process.env = merge_env(c.env, {"HOSTNAME=" + s.hostname});
+  s.process.env = merge_env({"HOSTNAME=" + s.hostname}, c.env);  // -e HOSTNAME wins, as in Docker
   if (launch::env_value(s.process.env, "PATH").empty())
     s.process.env.insert(s.process.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   s.process.cwd = c.working_dir.empty() ? "/" : c.working_dir;

@@ -2,6 +2,7 @@
 #include "launch/process.hpp"
 
 #include <grp.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +132,9 @@ void exec(const std::string& path, const ProcessSpec& process,
   argv.push_back(nullptr);
   envp.push_back(nullptr);
   core::trace::call("execve(\"" + path + "\")");
+  // An ignored signal stays ignored across execve: give the command the
+  // default SIGPIPE the launcher set aside.
+  ::signal(SIGPIPE, SIG_DFL);
   ::execve(path.c_str(), argv.data(), envp.data());
   int err = errno;
   std::string why = err == EACCES ? "permission denied" : std::system_category().message(err);
