@@ -8,7 +8,8 @@ packages=(
   libboost-program-options-dev              # the CLI's options
   libcap-dev                                # capabilities (lesson 11)
   nlohmann-json3-dev                        # the store's records, inspect
-  libarchive-dev libssl-dev                 # image layers and their digests
+  libarchive-dev nettle-dev                 # image layers; sha256 digests (nettle)
+  zlib1g-dev libbz2-dev liblzma-dev libacl1-dev   # libarchive's own, linked statically
   catch2                                    # the tests
   busybox-static                            # the built-in busybox image
 )

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,12 +74,19 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
   if (config.auto_remove) store.remove(config.id);
 }
 
-[[noreturn]] void become_monitor(const engine::Store& store, const std::string& id, pid_t pid) {
+// REPORT_FD, when the CLI waits in the foreground, goes on to the monitor:
+// it tells the CLI how the container ended, and the CLI records it (see
+// monitor_main.cpp). Until this exec it was close-on-exec, so the
+// container's own command never inherited it.
+[[noreturn]] void become_monitor(const engine::Store& store, const std::string& id, pid_t pid,
+                                 int report_fd) {
   auto dir = self_dir();
   std::string monitor = dir + "/skiff-monitor", skiff = dir + "/skiff";
   std::string pid_text = std::to_string(pid), root = store.root().string();
+  std::string fd_text = std::to_string(report_fd);
+  ::fcntl(report_fd, F_SETFD, 0);
   ::execl(monitor.c_str(), "skiff-monitor", skiff.c_str(), root.c_str(), id.c_str(),
-          pid_text.c_str(), nullptr);
+          pid_text.c_str(), fd_text.c_str(), nullptr);
   // No monitor: wait here ourselves rather than leave the container unwatched.
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -93,7 +101,7 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
     pid_t pid = launch::start(config.spec);
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});
-    become_monitor(store, config.id, pid);
+    become_monitor(store, config.id, pid, report_fd);
   } catch (const std::exception& e) {
     const auto* err = dynamic_cast<const core::Error*>(&e);
     core::Error error = err ? *err : core::Error(e.what());
@@ -131,24 +139,50 @@ int exit_code_from_wait_status(int status) {
   return core::kExitRuntimeError;
 }
 
+namespace {
+
+// What the monitor sends when the container has ended: its wait status.
+// The CLI records it and answers with one byte; without that answer the
+// monitor records it itself (the CLI may have been killed meanwhile).
+int receive_exit(int channel, const engine::Store& store, const std::string& id) {
+  int status = 0;
+  ssize_t n;
+  do n = ::read(channel, &status, sizeof status);
+  while (n < 0 && errno == EINTR);
+  if (n != sizeof status) return -1;
+  int code = record_exit(store, id, status);
+  const char done = 'R';
+  (void)!::write(channel, &done, 1);
+  return code;
+}
+
+}  // namespace
+
 int run_foreground(const engine::Store& store, const std::string& id) {
   auto config = store.load_config(id);
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) throw core::SystemError(errno, "pipe2");
-  core::Fd reader(fds[0]), writer(fds[1]);
+  // SEQPACKET: each message arrives whole; both ways: start report and
+  // exit status come up, the "recorded" answer goes down.
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    throw core::SystemError(errno, "socketpair");
+  core::Fd cli_end(fds[0]), launcher_end(fds[1]);
   std::cout.flush();
   pid_t pid = ::fork();
   if (pid < 0) throw core::SystemError(errno, "fork");
   if (pid == 0) {
-    reader.reset();
-    launcher(store, config, writer.release());
+    cli_end.reset();
+    launcher(store, config, launcher_end.release());
   }
-  writer.reset();
+  launcher_end.reset();
   StartReport report{};
   ssize_t n;
-  do n = ::read(reader.get(), &report, sizeof report);
+  do n = ::read(cli_end.get(), &report, sizeof report);
   while (n < 0 && errno == EINTR);
-  if (n == sizeof report && report.started) forward_signals_to(report.pid);
+  int code = -1;
+  if (n == sizeof report && report.started) {
+    forward_signals_to(report.pid);
+    code = receive_exit(cli_end.get(), store, id);
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -157,7 +191,8 @@ int run_foreground(const engine::Store& store, const std::string& id) {
     report.message[sizeof report.message - 1] = '\0';
     throw core::Error(report.message, report.exit_code);
   }
-  return exit_code_from_wait_status(status);
+  // The monitor recorded the exit itself: its exit status is the code.
+  return code >= 0 ? code : exit_code_from_wait_status(status);
 }
 
 bool release_resources(const engine::ContainerConfig& config) {
@@ -182,8 +217,11 @@ int record_exit(const engine::Store& store, const std::string& id, int wait_stat
   state.monitor_pid = 0;
   state.monitor_start_time = 0;
   state.oom_killed = release_resources(config);
-  store.save_state(id, state);
-  if (config.auto_remove) store.remove(id);
+  // With --rm the record goes at once: no point writing it first.
+  if (config.auto_remove)
+    store.remove(id);
+  else
+    store.save_state(id, state);
   return state.exit_code;
 }
 

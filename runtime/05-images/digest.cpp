@@ -4,7 +4,7 @@
 // proves it is the one you asked for: skiff recomputes it whenever it uses a
 // blob, and refuses a blob whose bytes no longer match its name.
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,32 +15,31 @@
 
 namespace skiff::images::oci {
 
-namespace {
-EVP_MD_CTX* evp(void* ctx) { return static_cast<EVP_MD_CTX*>(ctx); }
-}  // namespace
+// Nettle (GnuTLS's crypto library, which libarchive links too) rather than
+// OpenSSL: OpenSSL 3 sets up its provider and name tables on the first
+// digest of every process, about 0.6 ms of every `skiff run`, which checks
+// the digests of the image's manifest and config each time
+// (tests/bench/README.md). Nettle's sha256 is a plain struct and three calls.
+struct Sha256::State {
+  sha256_ctx ctx;
+};
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(evp(ctx_), EVP_sha256(), nullptr) != 1)
-    throw core::Error("sha256: OpenSSL could not start a digest");
-}
+Sha256::Sha256() : state_(std::make_unique<State>()) { sha256_init(&state_->ctx); }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(evp(ctx_)); }
+Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view data) {
-  if (EVP_DigestUpdate(evp(ctx_), data.data(), data.size()) != 1)
-    throw core::Error("sha256: OpenSSL digest update failed");
+  sha256_update(&state_->ctx, data.size(), reinterpret_cast<const uint8_t*>(data.data()));
 }
 
 std::string Sha256::hex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(evp(ctx_), md, &len) != 1)
-    throw core::Error("sha256: OpenSSL digest final failed");
+  uint8_t md[SHA256_DIGEST_SIZE];
+  sha256_digest(&state_->ctx, sizeof md, md);
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kDigits[md[i] >> 4];
-    out += kDigits[md[i] & 0xf];
+  for (uint8_t byte : md) {
+    out += kDigits[byte >> 4];
+    out += kDigits[byte & 0xf];
   }
   return out;
 }

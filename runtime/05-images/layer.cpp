@@ -35,7 +35,7 @@ constexpr int kExtractFlags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_
 ArchiveReader open_reader(const stdfs::path& tarball, bool raw) {
   ArchiveReader in(archive_read_new());
   if (!in) throw core::Error("libarchive: out of memory");
-  archive_read_support_filter_all(in.get());
+  archive_read_support_filter_gzip(in.get());
   // A layer is a tar; "raw" instead reads the decompressed stream as one
   // blob, which is how the diff_id (sha256 of the tar itself) is computed.
   if (raw) archive_read_support_format_raw(in.get());

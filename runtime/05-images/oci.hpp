@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +51,8 @@ class Sha256 {
   std::string hex();  // finishes the hash: 64 lowercase hex digits
 
  private:
-  void* ctx_;  // EVP_MD_CTX*, kept opaque so this header needs no OpenSSL
+  struct State;
+  std::unique_ptr<State> state_;  // nettle's context, kept out of this header
 };
 
 std::string sha256_hex(std::string_view data);

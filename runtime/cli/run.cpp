@@ -139,15 +139,16 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   return c;
 }
 
-void write_identity_files(const engine::ContainerConfig& c) {
-  core::fs::write_file_atomic(c.spec.dir / "hostname", c.spec.hostname + "\n");
-  core::fs::write_file_atomic(c.spec.dir / "hosts",
-                              "127.0.0.1\tlocalhost\n"
-                              "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                              "fe00::0\tip6-localnet\n"
-                              "ff00::0\tip6-mcastprefix\n"
-                              "ff02::1\tip6-allnodes\n"
-                              "ff02::2\tip6-allrouters\n");
+// The container's own /etc/hostname and /etc/hosts (bound over the image's).
+std::vector<std::pair<std::string, std::string>> identity_files(const engine::ContainerConfig& c) {
+  return {{"hostname", c.spec.hostname + "\n"},
+          {"hosts",
+           "127.0.0.1\tlocalhost\n"
+           "::1\tlocalhost ip6-localhost ip6-loopback\n"
+           "fe00::0\tip6-localnet\n"
+           "ff00::0\tip6-mcastprefix\n"
+           "ff02::1\tip6-allnodes\n"
+           "ff02::2\tip6-allrouters\n"}};
 }
 
 }  // namespace
@@ -162,13 +163,7 @@ int cmd_run(Context& ctx, const std::vector<std::string>& args) {
     throw core::Error("Unable to find image '" + ref.familiar() + "' locally");
   }
   auto config = make_config(ctx.store, p, *image);
-  ctx.store.create(config);
-  try {
-    write_identity_files(config);
-  } catch (...) {
-    ctx.store.remove(config.id);
-    throw;
-  }
+  ctx.store.create(config, identity_files(config));
   return lifecycle::run_foreground(ctx.store, config.id);
 }
 

@@ -1,6 +1,7 @@
 // engine/store.cpp — see store.hpp.
 #include "engine/store.hpp"
 
+#include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/fs.hpp"
 
 namespace skiff::engine {
@@ -72,7 +74,21 @@ bool take_name(const stdfs::path& names, const std::string& name, const std::str
 
 }  // namespace
 
-void Store::create(ContainerConfig& config) {
+namespace {
+
+// Inside a directory nobody else can see yet, a plain write is enough: the
+// directory's rename is what makes all of them appear at once.
+void write_new_file(const stdfs::path& path, std::string_view content) {
+  core::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid() || ::write(fd.get(), content.data(), content.size()) !=
+                         static_cast<ssize_t>(content.size()))
+    throw core::SystemError(errno, "write " + path.string());
+}
+
+}  // namespace
+
+void Store::create(ContainerConfig& config,
+                   const std::vector<std::pair<std::string, std::string>>& files) {
   const auto containers = root_ / "containers";
   core::fs::FileLock lock(containers / "lock");
   if (config.name.empty()) {
@@ -88,8 +104,9 @@ void Store::create(ContainerConfig& config) {
   auto tmp = containers / (".new-" + config.id);
   try {
     for (const char* sub : {"upper", "work", "merged"}) core::fs::make_dirs(tmp / sub);
-    core::fs::write_file_atomic(tmp / "config.json", nlohmann::json(config).dump());
-    core::fs::write_file_atomic(tmp / "state.json", nlohmann::json(ContainerState{}).dump());
+    write_new_file(tmp / "config.json", nlohmann::json(config).dump());
+    write_new_file(tmp / "state.json", nlohmann::json(ContainerState{}).dump());
+    for (const auto& [name, content] : files) write_new_file(tmp / name, content);
     stdfs::rename(tmp, containers / config.id);
   } catch (...) {
     std::error_code ec;

@@ -37,9 +37,11 @@ class Store {
   static std::string new_id();
 
   // Reserves CONFIG.name (a random "adjective_noun" one when empty) and
-  // writes the container's directory. Throws core::Error naming the
-  // container that already holds the name.
-  void create(ContainerConfig& config);
+  // writes the container's directory: config.json, state.json and FILES
+  // (name → content, e.g. the container's own /etc/hostname). Throws
+  // core::Error naming the container that already holds the name.
+  void create(ContainerConfig& config,
+              const std::vector<std::pair<std::string, std::string>>& files = {});
 
   // A full id, a name, or a unique prefix of an id, as Docker accepts them.
   // std::nullopt when nothing matches; core::Error when a prefix is ambiguous.
