@@ -40,10 +40,6 @@ std::string self_dir() {
 // or a Ctrl-C meant for the CLI never reaches the container.
 void detach_from_cli(const launch::ContainerSpec& spec) {
   ::setsid();
-  // A reader that goes away (`skiff --explain run … | head`) must not kill
-  // us half-way through a start: a failed write is an error we handle.
-  // launch::exec restores the default for the container's command.
-  ::signal(SIGPIPE, SIG_IGN);
   sigset_t all;
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);
@@ -166,6 +162,11 @@ int run_foreground(const engine::Store& store, const std::string& id) {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
     throw core::SystemError(errno, "socketpair");
   core::Fd cli_end(fds[0]), launcher_end(fds[1]);
+  // A reader that goes away (`skiff --explain run … | head`) must not kill
+  // the CLI or the launcher half-way through a start or an exit record: a
+  // failed write of a trace line is harmless. launch::exec restores the
+  // default for the container's command.
+  ::signal(SIGPIPE, SIG_IGN);
   std::cout.flush();
   pid_t pid = ::fork();
   if (pid < 0) throw core::SystemError(errno, "fork");
