@@ -7,7 +7,11 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 PREFIX ?= /usr/local
 
-.PHONY: all deps build run test unit integration bench install clean
+LAB ?=
+SRC ?=
+SUBMISSIONS ?=
+
+.PHONY: all deps build run test unit integration docs labs bench install clean grade grade-all slides
 
 all: build
 
@@ -31,6 +35,24 @@ unit: build
 
 integration: build
 	cd $(BUILD) && ctest --output-on-failure -L integration
+
+docs: build
+	cd $(BUILD) && ctest --output-on-failure -L docs
+
+labs: build
+	cd $(BUILD) && ctest --output-on-failure -L labs
+
+# make grade LAB=02 [SRC=DIR]: grade one lab (the starter unless SRC is given)
+grade: build
+	@scripts/grade.sh $(BUILD) "$(LAB)" "$(SRC)"
+
+# make grade-all LAB=02 SUBMISSIONS=DIR: one CSV line per submission folder
+grade-all: build
+	@scripts/grade-all.sh $(BUILD) "$(LAB)" "$(SUBMISSIONS)"
+
+# make slides: every deck of slides/ to HTML (and PDF when Chromium is there)
+slides:
+	@scripts/slides.sh $(BUILD)
 
 bench: build
 	tests/bench/run.sh $(BUILD)/bin/skiff
