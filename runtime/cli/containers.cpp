@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -179,6 +180,9 @@ int cmd_inspect(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_exited(Context& ctx, const std::vector<std::string>& args) {
   if (args.size() != 2) throw core::Error("usage: skiff _exited ID WAIT_STATUS (the monitor's)");
+  // Already recorded and removed (--rm) by a CLI that died before it could
+  // tell the monitor so: nothing is left to do.
+  if (!std::filesystem::exists(ctx.store.container_dir(args[0]))) return 0;
   return lifecycle::record_exit(ctx.store, args[0], std::stoi(args[1]));
 }
 

@@ -8,6 +8,8 @@
 // the kernel would have made, and then read back what create() wrote.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,22 +43,7 @@ const std::string kName = "skiff/" + kId;
 // The limits of `docker run --memory 64m --cpus 0.5 --pids-limit 20`.
 const cg::Limits kLimits{.memory_bytes = 64 << 20, .nano_cpus = 500'000'000, .pids_limit = 20};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "skiff-cg-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path_, ec);
-  }
-  const stdfs::path& path() const { return path_; }
-
- private:
-  stdfs::path path_;
-};
+using TempDir = skiff::testing::TempDir;
 
 void touch(const stdfs::path& file, const std::string& content = "") {
   stdfs::create_directories(file.parent_path());

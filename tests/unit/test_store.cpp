@@ -8,6 +8,8 @@
 // for exit codes (128 + signal).
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,23 +37,8 @@ namespace stdfs = std::filesystem;
 using skiff::core::Error;
 
 // A store root of its own, removed with everything in it at scope exit.
-class StoreDir {
- public:
-  StoreDir() {
-    std::string tmpl = (stdfs::temp_directory_path() / "skiff-store-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~StoreDir() {
-    std::error_code ec;
-    stdfs::remove_all(path_, ec);
-  }
-  StoreDir(const StoreDir&) = delete;
-  StoreDir& operator=(const StoreDir&) = delete;
-  const stdfs::path& path() const { return path_; }
-
- private:
-  stdfs::path path_;
+struct StoreDir : skiff::testing::TempDir {
+  StoreDir() : TempDir("skiff-store") {}
 };
 
 // An id made of one repeated prefix, so tests control which prefixes clash.
