@@ -142,6 +142,38 @@ std::vector<TarEntry> rootfs_entries(const Busybox& bb) {
   return out;
 }
 
+json config_json(const Busybox& bb, const std::string& diff_id) {
+  std::string created = detail::rfc3339(bb.mtime);
+  return {
+      {"created", created},
+      {"architecture", detail::oci_architecture()},
+      {"os", "linux"},
+      {"config",
+       {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+        {"Cmd", {"sh"}}}},
+      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
+      {"history",
+       {{{"created", created}, {"created_by", "skiff: built-in image from Debian's busybox-static"}}}}};
+}
+
+// Writes the blobs, unpacks the layer, and only then names the image: a
+// build killed half-way leaves unnamed blobs, never a broken image.
+void build_busybox(const stdfs::path& dir) {
+  oci::Layout layout(dir);
+  Busybox bb = read_busybox();
+  std::string tar = write_tar(rootfs_entries(bb));
+  std::string diff_id = "sha256:" + oci::sha256_hex(tar);
+  auto layer = layout.put_blob(oci::kLayerGzipType, gzip_deterministic(tar));
+  auto config = layout.put_blob(oci::kConfigType, config_json(bb, diff_id).dump());
+  auto manifest = layout.put_blob(oci::kManifestType, detail::manifest_json(config, layer).dump());
+  install_layer(dir, layout.blob_path(layer.digest), diff_id);
+  layout.set_ref(manifest, detail::kBuiltinBusybox);
+}
+
+}  // namespace
+
+namespace detail {
+
 std::string rfc3339(int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -162,42 +194,14 @@ std::string oci_architecture() {
   return it != kNames.end() ? it->second : u.machine;
 }
 
-json config_json(const Busybox& bb, const std::string& diff_id) {
-  std::string created = rfc3339(bb.mtime);
-  return {
-      {"created", created},
-      {"architecture", oci_architecture()},
-      {"os", "linux"},
-      {"config",
-       {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
-        {"Cmd", {"sh"}}}},
-      {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
-      {"history",
-       {{{"created", created}, {"created_by", "skiff: built-in image from Debian's busybox-static"}}}}};
-}
-
-json manifest_json(const oci::Descriptor& config, const oci::Descriptor& layer) {
+nlohmann::json manifest_json(const oci::Descriptor& config, const oci::Descriptor& layer) {
   return {{"schemaVersion", 2},
           {"mediaType", oci::kManifestType},
           {"config", oci::descriptor_to_json(config)},
           {"layers", {oci::descriptor_to_json(layer)}}};
 }
 
-// Writes the blobs, unpacks the layer, and only then names the image: a
-// build killed half-way leaves unnamed blobs, never a broken image.
-void build_busybox(const stdfs::path& dir) {
-  oci::Layout layout(dir);
-  Busybox bb = read_busybox();
-  std::string tar = write_tar(rootfs_entries(bb));
-  std::string diff_id = "sha256:" + oci::sha256_hex(tar);
-  auto layer = layout.put_blob(oci::kLayerGzipType, gzip_deterministic(tar));
-  auto config = layout.put_blob(oci::kConfigType, config_json(bb, diff_id).dump());
-  auto manifest = layout.put_blob(oci::kManifestType, manifest_json(config, layer).dump());
-  install_layer(dir, layout.blob_path(layer.digest), diff_id);
-  layout.set_ref(manifest, detail::kBuiltinBusybox);
-}
-
-}  // namespace
+}  // namespace detail
 
 Image Store::ensure_builtin_busybox() {
   oci::Layout layout(dir_);

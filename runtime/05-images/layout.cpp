@@ -111,4 +111,19 @@ void Layout::set_ref(const Descriptor& manifest, const std::string& name) const 
   core::fs::write_file_atomic(dir_ / "index.json", index.dump(2) + "\n");
 }
 
+void Layout::add_unnamed(const Descriptor& manifest) const {
+  json index = read_index_json(dir_ / "index.json");
+  json manifests = index.value("manifests", json::array());
+  for (const auto& m : manifests) {
+    auto d = descriptor_from_json(m);
+    if (d.digest == manifest.digest && d.ref_name().empty()) return;
+  }
+  Descriptor unnamed = manifest;
+  unnamed.annotations.erase(kRefNameAnnotation);
+  manifests.push_back(descriptor_to_json(unnamed));
+  index["schemaVersion"] = 2;
+  index["manifests"] = manifests;
+  core::fs::write_file_atomic(dir_ / "index.json", index.dump(2) + "\n");
+}
+
 }  // namespace skiff::images::oci

@@ -101,6 +101,10 @@ class Layout {
   // Points NAME (a full reference) at MANIFEST, replacing the entry that
   // held NAME before. The caller holds the store lock.
   void set_ref(const Descriptor& manifest, const std::string& name) const;
+  // Lists MANIFEST in index.json without a name, unless an entry without a
+  // name already lists it: an untagged image (Docker's <none>:<none>), kept
+  // so that `images` shows it and its id finds it. The caller holds the lock.
+  void add_unnamed(const Descriptor& manifest) const;
 
  private:
   stdfs::path dir_;

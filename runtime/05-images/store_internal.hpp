@@ -1,10 +1,11 @@
 // 05-images/store_internal.hpp — what store.cpp shares with the image builders.
 //
-// Internal to 05-images: the built-in busybox (and, later, pull and commit)
+// Internal to 05-images: the built-in busybox, import (and, later, pull and commit)
 // add an image to the layout, then load it the same way find() does.
 // Lesson: lessons/05-images.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,5 +27,12 @@ std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& in
 // under the store lock. INDEX supplies the image's other names.
 Image load_image(const stdfs::path& images_dir, const oci::Descriptor& manifest,
                  const std::vector<oci::Descriptor>& index);
+
+// What every image builder writes (builtin_busybox.cpp): SECONDS since the
+// epoch as RFC 3339 ("2024-05-01T12:00:00Z"), the OCI name of this machine's
+// architecture ("amd64"), and a one-layer manifest. Pure but the second.
+std::string rfc3339(int64_t seconds);
+std::string oci_architecture();
+nlohmann::json manifest_json(const oci::Descriptor& config, const oci::Descriptor& layer);
 
 }  // namespace skiff::images::detail

@@ -41,6 +41,7 @@ int cmd_ps(Context&, const std::vector<std::string>&);
 int cmd_rm(Context&, const std::vector<std::string>&);
 int cmd_inspect(Context&, const std::vector<std::string>&);
 int cmd_images(Context&, const std::vector<std::string>&);
+int cmd_import(Context&, const std::vector<std::string>&);
 int cmd_exited(Context&, const std::vector<std::string>&);  // internal: the monitor's
 
 // Exit code of commands other than run when an object is missing: Docker's 1.

@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"rm", cli::cmd_rm, "Remove one or more containers"},
     {"inspect", cli::cmd_inspect, "Return low-level information on containers"},
     {"images", cli::cmd_images, "List images"},
+    {"import", cli::cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"_exited", cli::cmd_exited, nullptr},
 };
 
