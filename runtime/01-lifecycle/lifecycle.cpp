@@ -16,6 +16,7 @@
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/trace.hpp"
 #include "launch/launch.hpp"
 
 namespace skiff::lifecycle {
@@ -199,9 +200,11 @@ int run_foreground(const engine::Store& store, const std::string& id) {
 bool release_resources(const engine::ContainerConfig& config) {
   if (config.spec.upto < launch::Upto::cgroups) {
     // No mount namespace: the overlay was mounted on the host, ours to undo.
+    core::trace::Step step("02-chroot", "unmount the container's root from the host");
     ::umount2(launch::rootfs_dir(config.spec).c_str(), MNT_DETACH);
     return false;
   }
+  core::trace::Step step("04-cgroups", "remove the container's cgroup");
   auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
   bool oom = cgroup.oom_killed();
   cgroup.remove();

@@ -61,7 +61,8 @@ cgroups::Limits limits_from(const Parsed& p) {
   if (p.options.count("cpus")) {
     l.nano_cpus = flag_value(p, "cpus", "--cpus", parse_cpus);
     long host = static_cast<long>(std::thread::hardware_concurrency());
-    if (l.nano_cpus < 10'000'000 || l.nano_cpus > host * 1'000'000'000L)
+    // 0 means "no limit", as for --memory; otherwise Docker's range.
+    if (l.nano_cpus != 0 && (l.nano_cpus < 10'000'000 || l.nano_cpus > host * 1'000'000'000L))
       throw core::Error("range of CPUs is from 0.01 to " + std::to_string(host) +
                         ".00, as there are only " + std::to_string(host) + " CPUs available");
   }
