@@ -1,0 +1,264 @@
+// labs/common/grading.cpp — see grading.hpp.
+#include "grading.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace lab {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("grader: " + what + ": " + std::strerror(errno));
+}
+
+// mountinfo escapes blanks and backslashes in paths as octal ("\040").
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool is_under(const stdfs::path& p, const stdfs::path& dir) {
+  const auto rel = p.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+}  // namespace
+
+// ---- files -----------------------------------------------------------------
+
+std::string read_file(const stdfs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const stdfs::path& path, std::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) fail("write " + path.string());
+}
+
+std::string random_token(std::size_t length) {
+  static std::mt19937_64 gen{std::random_device{}()};
+  static const char digits[] = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < length; ++i) s += digits[gen() % 16];
+  return s;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TempDir::TempDir(std::string_view tag) {
+  std::string pattern = "/tmp/skiff-" + std::string(tag) + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) fail("mkdtemp " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  // remove_all would walk into anything still mounted below us and delete
+  // the mounted files: check first.
+  for (const auto& m : host_mounts())
+    if (is_under(m.mount_point, path_) || m.mount_point == path_) {
+      std::cerr << "grader: " << m.mount_point << " is still mounted; leaving " << path_ << '\n';
+      return;
+    }
+  std::error_code ec;
+  stdfs::remove_all(path_, ec);
+}
+
+stdfs::path make_busybox_rootfs(const stdfs::path& dir) {
+  for (const char* sub : {"bin", "dev", "proc", "tmp"}) stdfs::create_directories(dir / sub);
+  const stdfs::path busybox = "/bin/busybox";
+  if (!stdfs::exists(busybox))
+    throw std::runtime_error("grader: /bin/busybox is missing (apt-get install busybox-static)");
+  stdfs::copy_file(busybox, dir / "bin/busybox");
+  // One link per applet (sh, ls, cat, mount, …), as `busybox --install -s`
+  // would make inside the root.
+  FILE* list = ::popen("/bin/busybox --list", "r");
+  if (list == nullptr) fail("popen busybox --list");
+  for (char name[256]; std::fgets(name, sizeof name, list) != nullptr;) {
+    std::string applet(name);
+    if (!applet.empty() && applet.back() == '\n') applet.pop_back();
+    if (!applet.empty() && applet != "busybox") stdfs::create_symlink("busybox", dir / "bin" / applet);
+  }
+  ::pclose(list);
+  if (!stdfs::is_symlink(dir / "bin/sh")) throw std::runtime_error("grader: busybox has no sh applet");
+  return dir;
+}
+
+void install(const stdfs::path& program, const stdfs::path& rootfs) {
+  stdfs::copy_file(program, rootfs / "bin" / program.filename(),
+                   stdfs::copy_options::overwrite_existing);
+}
+
+// ---- mount tables ------------------------------------------------------------
+
+std::vector<Mount> parse_mountinfo(const std::string& text) {
+  std::vector<Mount> mounts;
+  for (const auto& line : lines(text)) {
+    std::istringstream in(line);
+    Mount m;
+    std::string devno, field;
+    in >> m.id >> m.parent >> devno >> m.root >> m.mount_point;
+    while (in >> field && field != "-") {}  // mount options, optional fields
+    in >> m.fstype >> m.source;
+    m.root = unescape(m.root);
+    m.mount_point = unescape(m.mount_point);
+    if (m.id != 0) mounts.push_back(m);
+  }
+  return mounts;
+}
+
+std::vector<Mount> host_mounts() { return parse_mountinfo(read_file("/proc/self/mountinfo")); }
+
+std::string describe(const std::vector<Mount>& mounts) {
+  std::string s;
+  for (const auto& m : mounts)
+    s += std::to_string(m.id) + " " + m.mount_point + " (" + m.fstype + " " + m.root + ")\n";
+  return s;
+}
+
+// ---- running a program ---------------------------------------------------------
+
+namespace {
+
+// Runs in the forked wrapper: never returns, never throws. Its exit code is
+// 0 when it could run the program (whose status is in IO/status).
+[[noreturn]] void wrapper(const std::vector<std::string>& argv, const RunOptions& options,
+                          const stdfs::path& io) {
+  auto die = [](const char* what) {
+    std::fprintf(stderr, "grader wrapper: %s: %s\n", what, std::strerror(errno));
+    std::_Exit(100);
+  };
+  if (::unshare(CLONE_NEWNS) != 0) die("unshare(CLONE_NEWNS)");
+  // First private, to cut every copied mount from the host's peer groups
+  // (where / is shared, as under systemd, a copy is otherwise the host's
+  // peer); then, for Mounts::Shared, shared again in new peer groups that
+  // only this namespace and the ones the program makes belong to.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) die("make / private");
+  if (options.mounts == Mounts::Shared &&
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_SHARED, nullptr) != 0)
+    die("make / shared");
+
+  auto copy_mountinfo = [&](const char* name) {
+    const std::string text = read_file("/proc/self/mountinfo");
+    std::ofstream((io / name).string(), std::ios::trunc) << text;
+  };
+  copy_mountinfo("before");
+
+  const pid_t child = ::fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open((io / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open((io / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) die("open the output files");
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::close(in);
+    ::close(out);
+    ::close(err);
+    if (::chdir(options.cwd.c_str()) != 0) die("chdir");
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    std::fprintf(stderr, "grader wrapper: exec %s: %s\n", args[0], std::strerror(errno));
+    std::_Exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) die("waitpid");
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::ofstream((io / "status").string(), std::ios::trunc) << code << '\n';
+  copy_mountinfo("after");
+  std::_Exit(0);
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    throw std::runtime_error("grader: run() needs an absolute program path");
+  TempDir io("run");
+  RunResult result;
+  result.argv = argv;
+
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    ::setpgid(0, 0);  // one process group: a timeout kills the program too
+    wrapper(argv, options, io.path());
+  }
+  ::setpgid(pid, pid);
+
+  // Wait, and kill the whole group when the time is up.
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) fail("waitpid");
+    if (std::chrono::steady_clock::now() > deadline) {
+      result.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(-pid, SIGKILL);  // anything the program left running in its group
+
+  result.out = read_file(io / "out");
+  result.err = read_file(io / "err");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
+    throw std::runtime_error("the grader's wrapper failed: " + result.err);
+  if (const auto code = read_file(io / "status"); !code.empty()) result.exit_code = std::stoi(code);
+  result.mounts_before = parse_mountinfo(read_file(io / "before"));
+  result.mounts_after = parse_mountinfo(read_file(io / "after"));
+  return result;
+}
+
+std::string RunResult::describe() const {
+  std::string s = "exit code " + std::to_string(exit_code) + (timed_out ? " (killed: timed out)" : "");
+  s += "; stderr: " + (err.empty() ? "(empty)" : err);
+  s += "; stdout: " + (out.empty() ? "(empty)" : out);
+  s += "; ran:";
+  for (const auto& a : argv) s += " " + a;
+  return s;
+}
+
+}  // namespace lab
