@@ -197,6 +197,13 @@ namespace {
     std::fprintf(stderr, "grader wrapper: exec %s: %s\n", args[0], std::strerror(errno));
     std::_Exit(127);
   }
+  if (options.while_running) {
+    try {
+      options.while_running();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "grader wrapper: while running: %s\n", e.what());
+    }
+  }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0)
     if (errno != EINTR) die("waitpid");

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,10 @@ struct RunOptions {
   Mounts mounts = Mounts::Private;
   stdfs::path cwd = "/";
   std::chrono::milliseconds timeout{10'000};
+  // Called in the wrapper (so in the program's namespace: its "host") right
+  // after the program has started, while it runs, e.g. to mount something
+  // the program must not see. Empty: nothing.
+  std::function<void()> while_running = {};
 };
 
 struct RunResult {
