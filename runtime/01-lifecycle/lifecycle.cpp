@@ -16,6 +16,7 @@
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/sys.hpp"
 #include "core/trace.hpp"
 #include "launch/launch.hpp"
 
@@ -64,6 +65,9 @@ void record_start(const engine::Store& store, const std::string& id, pid_t pid) 
 
 void record_failed_start(const engine::Store& store, const engine::ContainerConfig& config,
                          const core::Error& e) {
+  // The pipeline undid its own steps; a host mount (--upto chroot) is the
+  // one thing made outside it.
+  release_resources(config);
   engine::ContainerState state;
   state.exit_code = e.exit_code();
   state.error = e.what();
@@ -198,12 +202,18 @@ int run_foreground(const engine::Store& store, const std::string& id) {
 }
 
 bool release_resources(const engine::ContainerConfig& config) {
-  if (config.spec.upto < launch::Upto::cgroups) {
+  const auto upto = config.spec.upto;
+  if (upto < launch::Upto::namespaces) {
     // No mount namespace: the overlay was mounted on the host, ours to undo.
     core::trace::Step step("02-chroot", "unmount the container's root from the host");
-    ::umount2(launch::rootfs_dir(config.spec).c_str(), MNT_DETACH);
+    try {
+      core::sys::umount(launch::rootfs_dir(config.spec), MNT_DETACH);
+    } catch (const core::SystemError& e) {
+      if (e.err() != EINVAL && e.err() != ENOENT) throw;  // not mounted: done
+    }
     return false;
   }
+  if (upto < launch::Upto::cgroups) return false;  // the namespace took its mounts along
   core::trace::Step step("04-cgroups", "remove the container's cgroup");
   auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
   bool oom = cgroup.oom_killed();

@@ -17,6 +17,7 @@
 #include "03-namespaces/namespaces.hpp"
 #include "05-images/overlay.hpp"
 #include "11-security/capabilities.hpp"
+#include "11-security/kernel_files.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/sys.hpp"
@@ -62,6 +63,12 @@ void mount_system_dirs(const ContainerSpec& spec) {
   if (!isolated(spec)) return;
   Step step("02-chroot", "mount /proc, /dev and /sys inside the new root");
   chroot::mount_system(rootfs_dir(spec));
+}
+
+void protect_kernel_files(const ContainerSpec& spec) {
+  if (spec.upto < Upto::all) return;
+  Step step("11-security", "make /proc/sys and friends read-only, mask /proc/kcore and friends");
+  security::protect_kernel_files(rootfs_dir(spec));
 }
 
 void bind_identity_files(const ContainerSpec& spec) {
@@ -149,6 +156,7 @@ void child_side(const ContainerSpec& spec, int sync) {
     isolate_mounts(spec);           // 03-namespaces
     mount_rootfs(spec);             // 05-images
     mount_system_dirs(spec);        // 02-chroot
+    protect_kernel_files(spec);     // 11-security
     bind_identity_files(spec);      // 03-namespaces
     enter_root(spec);               // 02-chroot
     name_the_host(spec);            // 03-namespaces

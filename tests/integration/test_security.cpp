@@ -84,3 +84,24 @@ TEST_CASE("run --upto cgroups stops before 11-security: every capability is kept
   CHECK(host.code == 0);
   CHECK(trim(host.out) == "after");
 }
+
+TEST_CASE("the machine's kernel settings are read-only and /proc's secrets masked") {
+  it::require_root();
+  it::Sandbox box;
+  // Writing the value it already has: if the guard failed, nothing changes.
+  auto write = box.run({"run", "busybox", "sh", "-c",
+                        "cat /proc/sys/vm/swappiness > /proc/sys/vm/swappiness"});
+  CHECK(write.code != 0);
+  CHECK(contains(write.err, "Read-only file system"));
+  auto sysrq = box.run({"run", "busybox", "sh", "-c", "echo h > /proc/sysrq-trigger"});
+  CHECK(sysrq.code != 0);
+  // Masked: /proc/keys reads as empty (it is /dev/null), /sys/firmware has nothing.
+  auto masked = box.run({"run", "busybox", "sh", "-c",
+                         "wc -c < /proc/keys; ls -A /sys/firmware | wc -l"});
+  REQUIRE(masked.code == 0);
+  CHECK(trim(masked.out) == "0\n0");
+  // --upto cgroups stops before this security step: the settings are writable.
+  auto open = box.run({"run", "--upto", "cgroups", "busybox", "sh", "-c",
+                       "cat /proc/sys/vm/swappiness > /proc/sys/vm/swappiness && echo wrote"});
+  CHECK(trim(open.out) == "wrote");
+}

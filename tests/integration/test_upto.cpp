@@ -97,3 +97,14 @@ TEST_CASE("run --upto rejects an unknown module with nothing made") {
   CHECK(contains(r.err, "--upto"));
   CHECK(trim(box.run({"ps", "-aq"}).out).empty());
 }
+
+TEST_CASE("run --upto chroot that cannot start leaves no mount on the host") {
+  it::require_root();
+  it::Sandbox box;
+  auto r = box.run({"run", "--rm", "--upto", "chroot", "busybox", "nosuch"});
+  CHECK(r.code == 127);
+  CHECK(it::mountinfo_lines_containing(box.root().string()).empty());
+  auto kept = box.run({"run", "--upto", "chroot", "busybox", "nosuch"});
+  CHECK(kept.code == 127);
+  CHECK(it::mountinfo_lines_containing(box.root().string()).empty());
+}
