@@ -19,8 +19,10 @@
 //   - with --html: the rendered HTML does not hold exactly one <section> per
 //     slide of the source (a `---` straight after a line of text is a
 //     heading underline to Markdown, not a new slide).
-// With --lesson, a demo command that the lesson's ```console blocks do not
-// run is reported as a warning (the deck should show what the lesson runs).
+//   - with --lesson: a demo command (a `$ ` line of a Demo slide) is not a
+//     command that the lesson's ```console blocks run (the deck shows what
+//     the lesson runs, copied). When the lesson file does not exist, this
+//     is only a warning, and the commands are not checked.
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
@@ -152,7 +154,9 @@ if (htmlPath) {
 
 // --- the lesson's commands ----------------------------------------------
 const norm = (c) => c.replace(/\s+#\s*exit\s+\d+\s*$/, '').replace(/\s+/g, ' ').trim();
-if (lessonPath && existsSync(lessonPath)) {
+if (lessonPath && !existsSync(lessonPath)) {
+  if (demoCommands.length) warnings.push(`no lesson at ${lessonPath}: the demo commands are not checked against it`);
+} else if (lessonPath) {
   const ll = readFileSync(lessonPath, 'utf8').split('\n');
   const run = new Set();
   let inConsole = false;
@@ -161,7 +165,7 @@ if (lessonPath && existsSync(lessonPath)) {
     if (inConsole && l.startsWith('$ ')) run.add(norm(l.slice(2)));
   }
   for (const { k, cmd } of demoCommands)
-    if (!run.has(norm(cmd))) warnings.push(`${at(k)}: \`${cmd}\` is not a command of ${lessonPath}`);
+    if (!run.has(norm(cmd))) problems.push(`${at(k)}: \`${cmd}\` is not a command of ${lessonPath} (copy the lesson's \`$ \` line)`);
 }
 
 for (const w of warnings) console.error(`${name}: warning: ${w}`);
