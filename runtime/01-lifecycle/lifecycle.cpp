@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
@@ -75,19 +78,53 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
   if (config.auto_remove) store.remove(config.id);
 }
 
-// REPORT_FD, when the CLI waits in the foreground, goes on to the monitor:
-// it tells the CLI how the container ended, and the CLI records it (see
-// monitor_main.cpp). Until this exec it was close-on-exec, so the
-// container's own command never inherited it.
+// Where a detached container's output goes: two pipes whose read ends the
+// monitor keeps (for the log); their write ends become the container's
+// stdout and stderr.
+struct Output {
+  core::Fd out, err;
+};
+
+Output redirect_output_to_pipes() {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
+    throw core::SystemError(errno, "pipe2");
+  // dup2 clears close-on-exec on 1 and 2: the container inherits them.
+  ::dup2(out[1], STDOUT_FILENO);
+  ::dup2(err[1], STDERR_FILENO);
+  ::close(out[1]);
+  ::close(err[1]);
+  return {core::Fd(out[0]), core::Fd(err[0])};
+}
+
+std::string fd_arg(int fd) { return fd >= 0 ? std::to_string(fd) : "-"; }
+
+// CLI_FD, when a CLI waits in the foreground, and the output pipes, for a
+// detached container, go on to the monitor (see monitor_main.cpp). Until this
+// exec they were close-on-exec, so the container's own command never
+// inherited them.
 [[noreturn]] void become_monitor(const engine::Store& store, const std::string& id, pid_t pid,
-                                 int report_fd) {
+                                 int cli_fd, Output output) {
   auto dir = self_dir();
   std::string monitor = dir + "/skiff-monitor", skiff = dir + "/skiff";
-  std::string pid_text = std::to_string(pid), root = store.root().string();
-  std::string fd_text = std::to_string(report_fd);
-  ::fcntl(report_fd, F_SETFD, 0);
-  ::execl(monitor.c_str(), "skiff-monitor", skiff.c_str(), root.c_str(), id.c_str(),
-          pid_text.c_str(), fd_text.c_str(), nullptr);
+  std::string log = (store.container_dir(id) / "log").string();
+  std::vector<std::string> args = {"skiff-monitor", skiff, store.root().string(), id,
+                                   std::to_string(pid), fd_arg(cli_fd),
+                                   fd_arg(output.out.get()), fd_arg(output.err.get()), log};
+  for (int fd : {cli_fd, output.out.get(), output.err.get()})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+  if (output.out.valid()) {
+    // Our own copies of the pipes' write ends must go, or the monitor would
+    // wait forever for an end of file that only the container should cause.
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::close(null);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(monitor.c_str(), argv.data());
   // No monitor: wait here ourselves rather than leave the container unwatched.
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -96,13 +133,16 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
 }
 
 [[noreturn]] void launcher(const engine::Store& store, const engine::ContainerConfig& config,
-                           int report_fd) {
+                           int report_fd, bool detached) {
   try {
     detach_from_cli(config.spec);
+    Output output;
+    if (detached) output = redirect_output_to_pipes();
     pid_t pid = launch::start(config.spec);
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});
-    become_monitor(store, config.id, pid, report_fd);
+    if (detached) ::close(report_fd);
+    become_monitor(store, config.id, pid, detached ? -1 : report_fd, std::move(output));
   } catch (const std::exception& e) {
     const auto* err = dynamic_cast<const core::Error*>(&e);
     core::Error error = err ? *err : core::Error(e.what());
@@ -159,7 +199,17 @@ int receive_exit(int channel, const engine::Store& store, const std::string& id)
 
 }  // namespace
 
-int run_foreground(const engine::Store& store, const std::string& id) {
+namespace {
+
+// Forks the launcher and reads its start report. Throws the reason when the
+// container could not start (after reaping the launcher).
+struct Launched {
+  pid_t launcher;
+  pid_t container;
+  core::Fd channel;
+};
+
+Launched launch_container(const engine::Store& store, const std::string& id, bool detached) {
   auto config = store.load_config(id);
   int fds[2];
   // SEQPACKET: each message arrives whole; both ways: start report and
@@ -177,28 +227,37 @@ int run_foreground(const engine::Store& store, const std::string& id) {
   if (pid < 0) throw core::SystemError(errno, "fork");
   if (pid == 0) {
     cli_end.reset();
-    launcher(store, config, launcher_end.release());
+    launcher(store, config, launcher_end.release(), detached);
   }
   launcher_end.reset();
   StartReport report{};
   ssize_t n;
   do n = ::read(cli_end.get(), &report, sizeof report);
   while (n < 0 && errno == EINTR);
-  int code = -1;
-  if (n == sizeof report && report.started) {
-    forward_signals_to(report.pid);
-    code = receive_exit(cli_end.get(), store, id);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  if (n == sizeof report && report.started) return {pid, report.pid, std::move(cli_end)};
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   if (n != sizeof report) throw core::Error("the container's launcher died before it started");
-  if (!report.started) {
-    report.message[sizeof report.message - 1] = '\0';
-    throw core::Error(report.message, report.exit_code);
+  report.message[sizeof report.message - 1] = '\0';
+  throw core::Error(report.message, report.exit_code);
+}
+
+}  // namespace
+
+int run_foreground(const engine::Store& store, const std::string& id) {
+  auto launched = launch_container(store, id, false);
+  forward_signals_to(launched.container);
+  int code = receive_exit(launched.channel.get(), store, id);
+  int status = 0;
+  while (::waitpid(launched.launcher, &status, 0) < 0 && errno == EINTR) {
   }
   // The monitor recorded the exit itself: its exit status is the code.
   return code >= 0 ? code : exit_code_from_wait_status(status);
+}
+
+void run_detached(const engine::Store& store, const std::string& id) {
+  // The launcher goes on as the monitor; once we exit, init adopts it.
+  launch_container(store, id, true);
 }
 
 bool release_resources(const engine::ContainerConfig& config) {
@@ -253,6 +312,51 @@ engine::ContainerState current_state(const engine::Store& store, const std::stri
   }
   store.save_state(id, seen);
   return seen;
+}
+
+namespace {
+
+// Polls the record until the container is no longer running, for at most
+// LIMIT (forever when zero). Returns whether it stopped.
+bool wait_until_not_running(const engine::Store& store, const std::string& id,
+                            std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  // A --rm container disappears as it stops: gone counts as stopped.
+  while (std::filesystem::exists(store.container_dir(id)) &&
+         current_state(store, id).status == engine::Status::running) {
+    if (limit.count() > 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace
+
+void stop(const engine::Store& store, const std::string& id, int timeout_seconds) {
+  auto state = current_state(store, id);
+  if (state.status != engine::Status::running) return;
+  // PID 1 ignores signals it has no handler for (busybox sh does, for
+  // SIGTERM): then only SIGKILL, after the grace period, ends it.
+  ::kill(state.pid, SIGTERM);
+  if (wait_until_not_running(store, id, std::chrono::seconds(timeout_seconds))) return;
+  ::kill(state.pid, SIGKILL);
+  if (!wait_until_not_running(store, id, std::chrono::seconds(10)))
+    throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
+}
+
+void kill(const engine::Store& store, const std::string& id, int signal) {
+  auto state = current_state(store, id);
+  if (state.status != engine::Status::running)
+    throw core::Error("cannot kill container: " + id.substr(0, 12) + ": container " + id +
+                          " is not running",
+                      1);
+  if (::kill(state.pid, signal) < 0)
+    throw core::SystemError(errno, "kill(" + std::to_string(state.pid) + ")");
+}
+
+int wait_exit(const engine::Store& store, const std::string& id) {
+  wait_until_not_running(store, id, std::chrono::milliseconds(0));
+  return current_state(store, id).exit_code;
 }
 
 std::string now_rfc3339() {

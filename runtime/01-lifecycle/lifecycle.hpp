@@ -29,10 +29,27 @@ namespace skiff::lifecycle {
 // printing why on stderr).
 int run_foreground(const engine::Store& store, const std::string& id);
 
+// Starts the container ID of STORE in the background (`run -d`, `start`):
+// returns once its command runs. Its output goes to the container's log.
+// Throws core::Error (125/126/127) when it cannot start.
+void run_detached(const engine::Store& store, const std::string& id);
+
 // `skiff _exited ID STATUS`, exec'd by the monitor: records how the
 // container ended, removes its cgroup and, with --rm, the container. Returns
 // the exit code in Docker's convention.
 int record_exit(const engine::Store& store, const std::string& id, int wait_status);
+
+// Sends SIGTERM to the container's PID 1, then SIGKILL after TIMEOUT
+// seconds, and returns once the exit is recorded. A container that is not
+// running is left as it is (Docker's `stop` succeeds on it too).
+void stop(const engine::Store& store, const std::string& id, int timeout_seconds);
+
+// Sends SIGNAL to the container's PID 1. Throws core::Error (exit 1) when
+// the container is not running.
+void kill(const engine::Store& store, const std::string& id, int signal);
+
+// Blocks until the container is no longer running; returns its exit code.
+int wait_exit(const engine::Store& store, const std::string& id);
 
 // Takes down what a container held on the host: its cgroup and, with
 // --upto chroot, its host mount. Returns whether the OOM killer struck.

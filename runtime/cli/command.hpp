@@ -42,6 +42,12 @@ int cmd_rm(Context&, const std::vector<std::string>&);
 int cmd_inspect(Context&, const std::vector<std::string>&);
 int cmd_images(Context&, const std::vector<std::string>&);
 int cmd_import(Context&, const std::vector<std::string>&);
+int cmd_start(Context&, const std::vector<std::string>&);
+int cmd_stop(Context&, const std::vector<std::string>&);
+int cmd_restart(Context&, const std::vector<std::string>&);
+int cmd_kill(Context&, const std::vector<std::string>&);
+int cmd_wait(Context&, const std::vector<std::string>&);
+int cmd_logs(Context&, const std::vector<std::string>&);
 int cmd_exited(Context&, const std::vector<std::string>&);  // internal: the monitor's
 
 // Exit code of commands other than run when an object is missing: Docker's 1.

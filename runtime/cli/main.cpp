@@ -25,6 +25,12 @@ struct Command {
 
 const Command kCommands[] = {
     {"run", cli::cmd_run, "Create and run a new container from an image"},
+    {"start", cli::cmd_start, "Start one or more stopped containers"},
+    {"stop", cli::cmd_stop, "Stop one or more running containers"},
+    {"restart", cli::cmd_restart, "Restart one or more containers"},
+    {"kill", cli::cmd_kill, "Kill one or more running containers"},
+    {"wait", cli::cmd_wait, "Block until containers stop, then print their exit codes"},
+    {"logs", cli::cmd_logs, "Fetch the logs of a container"},
     {"ps", cli::cmd_ps, "List containers"},
     {"rm", cli::cmd_rm, "Remove one or more containers"},
     {"inspect", cli::cmd_inspect, "Return low-level information on containers"},

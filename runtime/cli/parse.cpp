@@ -1,6 +1,9 @@
 // cli/parse.cpp — see parse.hpp.
 #include "cli/parse.hpp"
 
+#include <signal.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -86,6 +89,36 @@ std::vector<std::string> merge_env(const std::vector<std::string>& base,
     if (!replaced) out.push_back(kv);
   }
   return out;
+}
+
+int parse_signal(const std::string& text) {
+  static const std::pair<const char*, int> names[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+      {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"CHLD", SIGCHLD}, {"PIPE", SIGPIPE},
+      {"WINCH", SIGWINCH}};
+  std::string name = text;
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (const auto& [n, number] : names)
+    if (name == n) return number;
+  char* end = nullptr;
+  long number = std::strtol(text.c_str(), &end, 10);
+  if (!text.empty() && *end == '\0' && number > 0 && number < 65) return static_cast<int>(number);
+  throw core::Error("invalid signal: " + text);
+}
+
+int64_t parse_since(const std::string& text, int64_t now_ns) {
+  static const std::regex duration(R"(^(\d+)(s|m|h)$)");
+  std::smatch m;
+  if (std::regex_match(text, m, duration)) {
+    int64_t unit = m[2] == "s" ? 1 : m[2] == "m" ? 60 : 3600;
+    return now_ns - std::stoll(m[1].str()) * unit * 1'000'000'000;
+  }
+  struct tm tm {};
+  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr)
+    return static_cast<int64_t>(::timegm(&tm)) * 1'000'000'000;
+  throw core::Error("invalid value for \"since\": " + text);
 }
 
 std::optional<std::string> host_env(const std::string& name) {

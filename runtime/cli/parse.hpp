@@ -36,6 +36,13 @@ std::vector<std::string> parse_env_file(const std::string& content, EnvLookup lo
 std::vector<std::string> merge_env(const std::vector<std::string>& base,
                                    const std::vector<std::string>& overrides);
 
+// "KILL", "SIGKILL", "kill", "9" → 9. Throws "invalid signal: X".
+int parse_signal(const std::string& text);
+
+// "10s", "5m", "2h" ago, or an RFC 3339 time → nanoseconds since the epoch
+// (NOW_NS is "now"). Throws on anything else.
+int64_t parse_since(const std::string& text, int64_t now_ns);
+
 // The host's environment, as an EnvLookup.
 std::optional<std::string> host_env(const std::string& name);
 

@@ -34,6 +34,7 @@ po::options_description run_options() {
       ("cpus", po::value<std::string>(), "Number of CPUs (e.g. 0.5)")
       ("pids-limit", po::value<std::string>(), "Tune container pids limit (-1 for unlimited)")
       ("interactive,i", po::bool_switch(), "Keep STDIN open")
+      ("detach,d", po::bool_switch(), "Run container in background and print container ID")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -165,7 +166,10 @@ int cmd_run(Context& ctx, const std::vector<std::string>& args) {
   }
   auto config = make_config(ctx.store, p, *image);
   ctx.store.create(config, identity_files(config));
-  return lifecycle::run_foreground(ctx.store, config.id);
+  if (!p.options["detach"].as<bool>()) return lifecycle::run_foreground(ctx.store, config.id);
+  lifecycle::run_detached(ctx.store, config.id);
+  std::cout << config.id << "\n";
+  return 0;
 }
 
 }  // namespace skiff::cli
