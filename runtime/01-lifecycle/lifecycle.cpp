@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 #include <cstring>
+#include <optional>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -317,14 +318,14 @@ engine::ContainerState current_state(const engine::Store& store, const std::stri
 namespace {
 
 // Polls the record until the container is no longer running, for at most
-// LIMIT (forever when zero). Returns whether it stopped.
+// LIMIT (forever without one). Returns whether it stopped.
 bool wait_until_not_running(const engine::Store& store, const std::string& id,
-                            std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
+                            std::optional<std::chrono::milliseconds> limit = std::nullopt) {
+  auto deadline = std::chrono::steady_clock::now() + limit.value_or(std::chrono::milliseconds(0));
   // A --rm container disappears as it stops: gone counts as stopped.
   while (std::filesystem::exists(store.container_dir(id)) &&
          current_state(store, id).status == engine::Status::running) {
-    if (limit.count() > 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    if (limit && std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
@@ -338,7 +339,10 @@ void stop(const engine::Store& store, const std::string& id, int timeout_seconds
   // PID 1 ignores signals it has no handler for (busybox sh does, for
   // SIGTERM): then only SIGKILL, after the grace period, ends it.
   ::kill(state.pid, SIGTERM);
-  if (wait_until_not_running(store, id, std::chrono::seconds(timeout_seconds))) return;
+  // -t 0: no grace period (a zero limit would mean "wait forever" below).
+  if (timeout_seconds > 0 &&
+      wait_until_not_running(store, id, std::chrono::seconds(timeout_seconds)))
+    return;
   ::kill(state.pid, SIGKILL);
   if (!wait_until_not_running(store, id, std::chrono::seconds(10)))
     throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
@@ -355,7 +359,7 @@ void kill(const engine::Store& store, const std::string& id, int signal) {
 }
 
 int wait_exit(const engine::Store& store, const std::string& id) {
-  wait_until_not_running(store, id, std::chrono::milliseconds(0));
+  wait_until_not_running(store, id);
   return current_state(store, id).exit_code;
 }
 

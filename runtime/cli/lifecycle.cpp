@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "01-lifecycle/exec.hpp"
 #include "01-lifecycle/lifecycle.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
@@ -133,6 +134,27 @@ int cmd_wait(Context& ctx, const std::vector<std::string>& args) {
   return for_each(ctx, p.positional, "wait", false, [&](const std::string& id) {
     std::cout << lifecycle::wait_exit(ctx.store, id) << "\n" << std::flush;
   });
+}
+
+int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description o("Options");
+  o.add_options()("interactive,i", po::bool_switch(), "Keep STDIN open")
+      ("env,e", po::value<std::vector<std::string>>()->composing(), "Set environment variables")
+      ("workdir,w", po::value<std::string>(), "Working directory inside the container")
+      ("user,u", po::value<std::string>(), "Username or UID (format: <name|uid>[:<group|gid>])");
+  auto p = parse("exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", o, args, true);
+  if (p.positional.size() < 2)
+    throw core::Error("\"skiff exec\" requires at least 2 arguments", kExitFailure);
+  lifecycle::ExecRequest request;
+  request.argv.assign(p.positional.begin() + 1, p.positional.end());
+  if (p.options.count("env"))
+    for (const auto& e : p.options["env"].as<std::vector<std::string>>())
+      if (auto kv = parse_env_arg(e, host_env)) request.env.push_back(*kv);
+  if (p.options.count("workdir")) request.cwd = p.options["workdir"].as<std::string>();
+  if (p.options.count("user")) request.user = p.options["user"].as<std::string>();
+  request.stdin_open = p.options["interactive"].as<bool>();
+  auto id = resolve_or_throw(ctx.store, p.positional[0]);
+  return lifecycle::exec(ctx.store, id, request);
 }
 
 int cmd_logs(Context& ctx, const std::vector<std::string>& args) {

@@ -104,8 +104,10 @@ uint64_t process_start_time(pid_t pid) {
   if (close == std::string::npos) return 0;
   std::istringstream in(stat->substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 22 && in >> field; ++i)
+  for (int i = 3; i <= 22 && in >> field; ++i) {
+    if (i == 3 && (field == "Z" || field == "X")) return 0;  // a zombie has ended
     if (i == 22) return std::stoull(field);
+  }
   return 0;
 }
 

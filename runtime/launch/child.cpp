@@ -107,16 +107,16 @@ struct Prepared {
   std::vector<std::string> env;
 };
 
-Prepared prepare_process(const ContainerSpec& spec) {
+Prepared prepare_process(const ProcessSpec& process) {
   Step step("01-lifecycle", "resolve the user, the working directory and the command");
   Prepared p;
-  p.identity = resolve_user(spec.process.user,
+  p.identity = resolve_user(process.user,
                             core::fs::read_file_if_exists("/etc/passwd").value_or(""),
                             core::fs::read_file_if_exists("/etc/group").value_or(""));
-  p.env = spec.process.env;
+  p.env = process.env;
   if (env_value(p.env, "HOME").empty()) p.env.push_back("HOME=" + p.identity.home);
-  enter_working_dir(spec.process.cwd);
-  p.path = find_executable(spec.process.argv.at(0), env_value(p.env, "PATH"));
+  enter_working_dir(process.cwd);
+  p.path = find_executable(process.argv.at(0), env_value(p.env, "PATH"));
   return p;
 }
 
@@ -149,6 +149,18 @@ void report(int sync, const std::exception& e, int exit_code) {
 
 }  // namespace
 
+void become_process(const ContainerSpec& spec, const ProcessSpec& process) {
+  Prepared p = prepare_process(process);
+  drop_privileges(spec, p.identity);  // 11-security
+  exec(p.path, process, p.env);
+}
+
+void report_and_exit(int sync, const std::exception& e) {
+  const auto* error = dynamic_cast<const core::Error*>(&e);
+  report(sync, e, error ? error->exit_code() : core::kExitRuntimeError);
+  ::_exit(core::kExitRuntimeError);
+}
+
 void child_side(const ContainerSpec& spec, int sync) {
   try {
     wait_for_parent(sync);
@@ -160,13 +172,9 @@ void child_side(const ContainerSpec& spec, int sync) {
     bind_identity_files(spec);      // 03-namespaces
     enter_root(spec);               // 02-chroot
     name_the_host(spec);            // 03-namespaces
-    Prepared p = prepare_process(spec);
-    drop_privileges(spec, p.identity);  // 11-security
-    exec(p.path, spec.process, p.env);
-  } catch (const core::Error& e) {
-    report(sync, e, e.exit_code());
+    become_process(spec, spec.process);  // launch, 11-security
   } catch (const std::exception& e) {
-    report(sync, e, core::kExitRuntimeError);
+    report_and_exit(sync, e);
   }
   ::_exit(core::kExitRuntimeError);
 }

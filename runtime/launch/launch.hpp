@@ -26,6 +26,15 @@ namespace skiff::launch {
 // core::Error with Docker's exit code (125, 126 or 127).
 pid_t start(const ContainerSpec& spec);
 
+// The last steps of the child side, shared with `exec`: resolve PROCESS's
+// user, working directory and command inside the container's root, drop
+// privileges as SPEC says, and execve. Only returns by throwing.
+[[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process);
+
+// Sends E to the parent over SYNC (a ChildReport) and _exits. For code that
+// runs between a fork and an exec, where an exception must not escape.
+[[noreturn]] void report_and_exit(int sync, const std::exception& e);
+
 // The child side; never returns (execs the command or _exits with a report
 // written to SYNC_FD). Exposed for the pipeline's tests.
 [[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd);

@@ -1,0 +1,131 @@
+// 01-lifecycle/exec.cpp — see exec.hpp.
+#include "01-lifecycle/exec.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "01-lifecycle/lifecycle.hpp"
+#include "04-cgroups/cgroups.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/sys.hpp"
+#include "core/trace.hpp"
+#include "launch/launch.hpp"
+#include "launch/report.hpp"
+
+namespace skiff::lifecycle {
+namespace {
+
+// The container's namespaces, in the order we join them: the mount
+// namespace last, because joining it also moves our root directory, and the
+// other /proc/PID/ns files must be opened before that.
+struct Namespace {
+  const char* file;
+  int type;
+};
+constexpr Namespace kNamespaces[] = {{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC},
+                                     {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
+                                     {"pid", CLONE_NEWPID},       {"mnt", CLONE_NEWNS}};
+
+void join_namespaces(pid_t pid) {
+  core::trace::Step step("03-namespaces", "join the container's namespaces (setns)");
+  std::vector<core::Fd> fds;
+  for (const auto& ns : kNamespaces)
+    fds.emplace_back(core::sys::open("/proc/" + std::to_string(pid) + "/ns/" + ns.file, O_RDONLY));
+  for (size_t i = 0; i < fds.size(); ++i)
+    core::sys::setns(fds[i].get(), kNamespaces[i].type, kNamespaces[i].file);
+}
+
+launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequest& r) {
+  launch::ProcessSpec p = c.spec.process;
+  p.argv = r.argv;
+  for (const auto& kv : r.env) {
+    auto name = kv.substr(0, kv.find('='));
+    std::erase_if(p.env, [&](const std::string& e) { return e.rfind(name + "=", 0) == 0; });
+    p.env.push_back(kv);
+  }
+  if (!r.cwd.empty()) p.cwd = r.cwd;
+  if (!r.user.empty()) p.user = r.user;
+  p.stdin_open = r.stdin_open;
+  return p;
+}
+
+// In the container's namespaces: fork into its pid namespace, then become
+// the command there. The intermediate process then leaves at once, so it
+// counts neither against the container's pids limit nor as a process in
+// its cgroup; the CLI, a child subreaper, inherits and reaps the command.
+[[noreturn]] void enter_and_run(const engine::ContainerConfig& config, pid_t pid,
+                                const launch::ProcessSpec& process, int sync) {
+  try {
+    if (config.spec.upto >= launch::Upto::cgroups) {
+      core::trace::Step step("04-cgroups", "join the container's cgroup");
+      cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec))
+          .add_process(::getpid());
+    }
+    join_namespaces(pid);
+    pid_t child = ::fork();
+    if (child < 0) throw core::SystemError(errno, "fork");
+    if (child == 0) launch::become_process(config.spec, process);
+    ::_exit(0);
+  } catch (const std::exception& e) {
+    launch::report_and_exit(sync, e);
+  }
+}
+
+}  // namespace
+
+int exec(const engine::Store& store, const std::string& id, const ExecRequest& request) {
+  auto config = store.load_config(id);
+  auto state = current_state(store, id);
+  if (state.status != engine::Status::running)
+    throw core::Error("container " + id + " is not running", 1);
+  if (config.spec.upto < launch::Upto::namespaces)
+    throw core::Error("exec needs the container's namespaces; this one runs --upto chroot", 1);
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    throw core::SystemError(errno, "socketpair");
+  core::Fd parent_end(fds[0]), child_end(fds[1]);
+  auto process = process_for(config, request);
+  // The command will be our grandchild; as a subreaper we become its parent
+  // when the process in between exits, and can wait for it.
+  core::sys::prctl(PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER, 1");
+  pid_t pid = ::fork();
+  if (pid < 0) throw core::SystemError(errno, "fork");
+  if (pid == 0) {
+    parent_end.reset();
+    if (!request.stdin_open) {
+      int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, STDIN_FILENO);
+    }
+    enter_and_run(config, state.pid, process, child_end.release());
+  }
+  child_end.reset();
+  launch::ChildReport report{};
+  ssize_t n;
+  do n = ::read(parent_end.get(), &report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n == sizeof report) {
+    report.message[sizeof report.message - 1] = '\0';
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {  // a half-made grandchild
+    }
+    throw core::Error(report.message, report.exit_code);
+  }
+  if (n != 0 || exit_code_from_wait_status(status) != 0)
+    throw core::Error("exec: the process that joins the container died", core::kExitRuntimeError);
+  // The command, reparented to us: its status is ours.
+  while (::waitpid(-1, &status, 0) < 0) {
+    if (errno != EINTR) throw core::SystemError(errno, "waitpid");
+  }
+  return exit_code_from_wait_status(status);
+}
+
+}  // namespace skiff::lifecycle
