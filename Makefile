@@ -56,6 +56,7 @@ slides:
 
 bench: build
 	tests/bench/run.sh $(BUILD)/bin/skiff
+	tests/bench/monitor-rss.sh $(BUILD)/bin/skiff
 
 install: build
 	install -m 0755 $(BUILD)/bin/skiff $(BUILD)/bin/skiff-monitor $(PREFIX)/bin/
