@@ -86,7 +86,10 @@ int64_t parse_rfc3339(const std::string& text) {
     int64_t scale = 100000000;
     for (++rest; *rest >= '0' && *rest <= '9'; ++rest, scale /= 10) nanos += (*rest - '0') * scale;
   }
-  return static_cast<int64_t>(::timegm(&tm)) * 1000000000 + nanos;
+  auto secs = static_cast<int64_t>(::timegm(&tm));
+  // Past 2262 nanoseconds overflow int64: later than anything, then.
+  if (secs >= INT64_MAX / 1000000000) return INT64_MAX;
+  return secs * 1000000000 + nanos;
 }
 
 double seconds_since(const std::string& rfc3339) {

@@ -116,8 +116,10 @@ int64_t parse_since(const std::string& text, int64_t now_ns) {
     return now_ns - std::stoll(m[1].str()) * unit * 1'000'000'000;
   }
   struct tm tm {};
-  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr)
-    return static_cast<int64_t>(::timegm(&tm)) * 1'000'000'000;
+  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr) {
+    auto secs = static_cast<int64_t>(::timegm(&tm));  // past 2262, ns overflow int64
+    return secs >= INT64_MAX / 1'000'000'000 ? INT64_MAX : secs * 1'000'000'000;
+  }
   throw core::Error("invalid value for \"since\": " + text);
 }
 

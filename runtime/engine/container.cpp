@@ -4,8 +4,10 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "core/error.hpp"
 #include "core/fs.hpp"
 
 namespace skiff::engine {
@@ -96,7 +98,11 @@ void from_json(const json& j, ContainerState& s) {
 }
 
 uint64_t process_start_time(pid_t pid) {
-  auto stat = core::fs::read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  std::optional<std::string> stat;
+  try {  // a process that ends between open and read: ESRCH
+    stat = core::fs::read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const core::SystemError&) {
+  }
   if (!stat) return 0;
   // The command name (field 2) may hold spaces and parentheses: fields are
   // counted from the last ')'. starttime is field 22.

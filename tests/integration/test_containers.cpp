@@ -2,6 +2,7 @@
 // and `images`, read as a user reads them. Lessons: 01-first-container,
 // 05-images. Needs root.
 #include <signal.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -155,8 +156,11 @@ TEST_CASE("rm -f still cleans up a container whose monitor died") {
   REQUIRE_FALSE(monitor.empty());
   REQUIRE(::kill(std::stoi(monitor), SIGKILL) == 0);  // "PID: args…"
   bg.wait();
-  // The state on disk says running, and the kernel agrees: the container lives.
-  CHECK(contains(row_of(box, {"ps"}, name), "Up "));
+  // The state on disk says running, but PID 1 died with its parent, the
+  // monitor (PR_SET_PDEATHSIG), even if nobody reaped it: ps says Exited.
+  for (int i = 0; i < 100 && !contains(row_of(box, {"ps", "-a"}, name), "Exited ("); ++i)
+    ::usleep(50'000);
+  CHECK(contains(row_of(box, {"ps", "-a"}, name), "Exited ("));
   auto rm = box.run({"rm", "-f", name});
   INFO(rm.err);
   CHECK(rm.code == 0);
