@@ -290,6 +290,7 @@ int record_exit(const engine::Store& store, const std::string& id, int wait_stat
   state.pid = 0;
   state.monitor_pid = 0;
   state.monitor_start_time = 0;
+  state.paused = false;
   state.oom_killed = release_resources(config);
   // With --rm the record goes at once: no point writing it first.
   if (config.auto_remove)
@@ -334,16 +335,20 @@ bool wait_until_not_running(const engine::Store& store, const std::string& id,
 }  // namespace
 
 void stop(const engine::Store& store, const std::string& id, int timeout_seconds) {
-  auto state = current_state(store, id);
-  if (state.status != engine::Status::running) return;
   // PID 1 ignores signals it has no handler for (busybox sh does, for
-  // SIGTERM): then only SIGKILL, after the grace period, ends it.
-  ::kill(state.pid, SIGTERM);
+  // SIGTERM): then only SIGKILL, after the grace period, ends it. Each step
+  // may find the container already gone: that is success.
+  auto signal_if_running = [&](int sig) {
+    if (current_state(store, id).status != engine::Status::running) return false;
+    kill(store, id, sig);
+    return true;
+  };
+  if (!signal_if_running(SIGTERM)) return;
   // -t 0: no grace period (a zero limit would mean "wait forever" below).
   if (timeout_seconds > 0 &&
       wait_until_not_running(store, id, std::chrono::seconds(timeout_seconds)))
     return;
-  ::kill(state.pid, SIGKILL);
+  if (!signal_if_running(SIGKILL)) return;
   if (!wait_until_not_running(store, id, std::chrono::seconds(10)))
     throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
 }
@@ -356,6 +361,32 @@ void kill(const engine::Store& store, const std::string& id, int signal) {
                       1);
   if (::kill(state.pid, signal) < 0)
     throw core::SystemError(errno, "kill(" + std::to_string(state.pid) + ")");
+  // A frozen process receives nothing until it is thawed: Docker thaws a
+  // paused container it signals.
+  if (state.paused) {
+    try {
+      set_paused(store, id, false);
+    } catch (const core::Error&) {  // it ended meanwhile: nothing left to thaw
+    }
+  }
+}
+
+void set_paused(const engine::Store& store, const std::string& id, bool paused) {
+  auto config = store.load_config(id);
+  auto state = current_state(store, id);
+  if (state.status != engine::Status::running)
+    throw core::Error("container " + id + " is not running", 1);
+  if (state.paused == paused)
+    throw core::Error("container " + id + (paused ? " is already paused" : " is not paused"), 1);
+  if (config.spec.upto < launch::Upto::cgroups)
+    throw core::Error("pause needs the container's cgroup; this one runs --upto " +
+                          launch::upto_name(config.spec.upto),
+                      1);
+  core::trace::Step step("04-cgroups", paused ? "freeze the container's cgroup"
+                                              : "thaw the container's cgroup");
+  cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec)).freeze(paused);
+  state.paused = paused;
+  store.save_state(id, state);
 }
 
 int wait_exit(const engine::Store& store, const std::string& id) {

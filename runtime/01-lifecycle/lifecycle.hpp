@@ -48,6 +48,11 @@ void stop(const engine::Store& store, const std::string& id, int timeout_seconds
 // the container is not running.
 void kill(const engine::Store& store, const std::string& id, int signal);
 
+// Freezes (pause) or thaws (unpause) every process of the container through
+// its cgroup, and records it. Throws core::Error (exit 1) when the container
+// is not running, or already in that state.
+void set_paused(const engine::Store& store, const std::string& id, bool paused);
+
 // Blocks until the container is no longer running; returns its exit code.
 int wait_exit(const engine::Store& store, const std::string& id);
 

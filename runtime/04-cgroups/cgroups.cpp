@@ -295,6 +295,48 @@ bool Cgroup::oom_killed() const {
   return text && counter(*text, "oom_kill") > 0;
 }
 
+namespace {
+
+int64_t read_number(const stdfs::path& file) {
+  auto text = fs::read_file_if_exists(file).value_or("");
+  if (text.empty() || text.rfind("max", 0) == 0) return 0;
+  return std::stoll(text);
+}
+
+// v1 reports "no limit" as the largest page-aligned 64-bit number.
+int64_t v1_limit(int64_t value) { return value >= (int64_t{1} << 62) ? 0 : value; }
+
+}  // namespace
+
+void Cgroup::freeze(bool frozen) const {
+  if (h_.version == Version::v2)
+    sys::write_file(h_.root / name_ / "cgroup.freeze", frozen ? "1" : "0");
+  else
+    sys::write_file(h_.root / "freezer" / name_ / "freezer.state", frozen ? "FROZEN" : "THAWED");
+}
+
+Usage Cgroup::usage() const {
+  Usage u;
+  if (h_.version == Version::v2) {
+    auto dir = h_.root / name_;
+    u.memory_bytes = read_number(dir / "memory.current");
+    u.memory_limit = read_number(dir / "memory.max");
+    u.cpu_nanos = counter(fs::read_file_if_exists(dir / "cpu.stat").value_or(""), "usage_usec") * 1000;
+    u.pids = read_number(dir / "pids.current");
+    return u;
+  }
+  u.memory_bytes = read_number(h_.root / "memory" / name_ / "memory.usage_in_bytes");
+  u.memory_limit = v1_limit(read_number(h_.root / "memory" / name_ / "memory.limit_in_bytes"));
+  u.cpu_nanos = read_number(h_.root / "cpuacct" / name_ / "cpuacct.usage");
+  u.pids = read_number(h_.root / "pids" / name_ / "pids.current");
+  return u;
+}
+
+std::vector<pid_t> Cgroup::processes() const {
+  auto dirs = plan_dirs(h_, name_);
+  return dirs.empty() ? std::vector<pid_t>{} : members(h_.root / dirs.front());
+}
+
 void Cgroup::remove() const {
   for (const auto& dir : dirs()) remove_dir(dir);
 }

@@ -71,6 +71,14 @@ std::vector<stdfs::path> plan_dirs(const Hierarchy& h, const std::string& name);
 // limit). Pure apart from reading which controllers exist under h.root.
 std::vector<Write> plan_writes(const Hierarchy& h, const std::string& name, const Limits& limits);
 
+// A cgroup's current use, read from its files (0 where a file is absent).
+struct Usage {
+  int64_t memory_bytes = 0;   // v1 memory.usage_in_bytes, v2 memory.current
+  int64_t memory_limit = 0;   // v1 memory.limit_in_bytes, v2 memory.max (0: none)
+  int64_t cpu_nanos = 0;      // v1 cpuacct.usage, v2 cpu.stat usage_usec × 1000
+  int64_t pids = 0;           // pids.current
+};
+
 // A container's cgroup. Move-only; remove() deletes its directories.
 class Cgroup {
  public:
@@ -90,6 +98,15 @@ class Cgroup {
   // True when the kernel's OOM killer killed a process of this cgroup
   // (v1: "oom_kill N" in memory.oom_control; v2: memory.events).
   bool oom_killed() const;
+  // Stops (true) or resumes (false) every process inside at once: v1's
+  // freezer.state FROZEN/THAWED, v2's cgroup.freeze 1/0. `pause` and
+  // `unpause` (lesson 01).
+  void freeze(bool frozen) const;
+
+  // What the processes inside use now, for `stats` and `top`.
+  Usage usage() const;
+  std::vector<pid_t> processes() const;  // host pids, from cgroup.procs
+
   // Kills what is left inside, then rmdir every directory (retrying briefly
   // while the kernel finishes tearing the processes down). Missing is fine.
   void remove() const;

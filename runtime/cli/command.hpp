@@ -49,6 +49,11 @@ int cmd_kill(Context&, const std::vector<std::string>&);
 int cmd_wait(Context&, const std::vector<std::string>&);
 int cmd_exec(Context&, const std::vector<std::string>&);
 int cmd_logs(Context&, const std::vector<std::string>&);
+int cmd_pause(Context&, const std::vector<std::string>&);
+int cmd_unpause(Context&, const std::vector<std::string>&);
+int cmd_rename(Context&, const std::vector<std::string>&);
+int cmd_top(Context&, const std::vector<std::string>&);
+int cmd_stats(Context&, const std::vector<std::string>&);
 int cmd_exited(Context&, const std::vector<std::string>&);  // internal: the monitor's
 
 // Exit code of commands other than run when an object is missing: Docker's 1.

@@ -27,7 +27,8 @@ using json = nlohmann::ordered_json;
 std::string status_cell(const engine::ContainerState& s) {
   switch (s.status) {
     case engine::Status::created: return "Created";
-    case engine::Status::running: return "Up " + human_duration(seconds_since(s.started_at));
+    case engine::Status::running:
+      return "Up " + human_duration(seconds_since(s.started_at)) + (s.paused ? " (Paused)" : "");
     case engine::Status::exited:
       return "Exited (" + std::to_string(s.exit_code) + ") " +
              human_duration(seconds_since(s.finished_at)) + " ago";
@@ -43,8 +44,9 @@ std::vector<std::string> ps_row(const engine::ContainerConfig& c,
 }
 
 json state_json(const engine::ContainerState& s) {
-  return {{"Status", engine::to_string(s.status)}, {"Running", s.status == engine::Status::running},
-          {"Paused", false}, {"Restarting", false}, {"OOMKilled", s.oom_killed},
+  bool running = s.status == engine::Status::running;
+  return {{"Status", running && s.paused ? "paused" : engine::to_string(s.status)},
+          {"Running", running}, {"Paused", s.paused}, {"Restarting", false}, {"OOMKilled", s.oom_killed},
           {"Dead", false}, {"Pid", s.pid}, {"ExitCode", s.exit_code}, {"Error", s.error},
           {"StartedAt", s.started_at}, {"FinishedAt", s.finished_at}};
 }
@@ -102,7 +104,7 @@ void remove_one(const engine::Store& store, const std::string& key, bool force) 
                             "\": container is running: stop the container before removing or "
                             "force remove",
                         kExitFailure);
-    ::kill(state.pid, SIGKILL);
+    lifecycle::kill(store, *id, SIGKILL);
     wait_until_exited(store, *id);
   }
   // A start that died half-way may have left its cgroup: take it too.

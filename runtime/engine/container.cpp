@@ -79,7 +79,7 @@ void from_json(const json& j, ContainerConfig& c) {
 void to_json(json& j, const ContainerState& s) {
   j = json{{"Status", to_string(s.status)}, {"Pid", s.pid}, {"PidStartTime", s.pid_start_time},
            {"MonitorPid", s.monitor_pid}, {"MonitorStartTime", s.monitor_start_time},
-           {"ExitCode", s.exit_code},
+           {"Paused", s.paused}, {"ExitCode", s.exit_code},
            {"OOMKilled", s.oom_killed}, {"Error", s.error}, {"StartedAt", s.started_at},
            {"FinishedAt", s.finished_at}};
 }
@@ -90,6 +90,7 @@ void from_json(const json& j, ContainerState& s) {
   j.at("PidStartTime").get_to(s.pid_start_time);
   j.at("MonitorPid").get_to(s.monitor_pid);
   j.at("MonitorStartTime").get_to(s.monitor_start_time);
+  s.paused = j.value("Paused", false);
   j.at("ExitCode").get_to(s.exit_code);
   j.at("OOMKilled").get_to(s.oom_killed);
   j.at("Error").get_to(s.error);
@@ -127,6 +128,7 @@ ContainerState observed(ContainerState state) {
       process_alive(state.monitor_pid, state.monitor_start_time))
     return state;
   state.status = Status::exited;
+  state.paused = false;
   state.exit_code = 255;
   state.pid = 0;
   return state;

@@ -44,6 +44,7 @@ struct ContainerState {
                                    // a pid plus its start time is not
   pid_t monitor_pid = 0;
   uint64_t monitor_start_time = 0;
+  bool paused = false;             // frozen by `pause` (still "running")
   int exit_code = 0;
   bool oom_killed = false;
   std::string error;               // why it could not start, if it could not

@@ -116,6 +116,24 @@ void Store::create(ContainerConfig& config,
   }
 }
 
+void Store::rename(const std::string& id, const std::string& new_name) const {
+  validate_name(new_name);
+  const auto containers = root_ / "containers";
+  core::fs::FileLock lock(containers / "lock");
+  auto config = load_config(id);
+  if (!take_name(names_dir(), new_name, id, containers)) {
+    auto holder = name_holder(names_dir() / new_name).value_or("");
+    throw core::Error("Conflict. The container name \"/" + new_name +
+                          "\" is already in use by container \"" + holder + "\"",
+                      1);
+  }
+  auto old_name = config.name;
+  config.name = new_name;
+  core::fs::write_file_atomic(container_dir(id) / "config.json", nlohmann::json(config).dump());
+  std::error_code ec;
+  stdfs::remove(names_dir() / old_name, ec);
+}
+
 std::optional<std::string> Store::resolve(const std::string& key) const {
   if (key.empty()) return std::nullopt;
   if (auto holder = name_holder(names_dir() / key); holder && stdfs::exists(container_dir(*holder)))

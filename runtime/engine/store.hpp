@@ -54,6 +54,10 @@ class Store {
   // Every container id, newest first (as `ps` lists them).
   std::vector<std::string> list() const;
 
+  // Gives container ID the name NEW_NAME (validated, and free: else the
+  // same Conflict error as create) and frees its old name.
+  void rename(const std::string& id, const std::string& new_name) const;
+
   // Deletes the container's directory and its name. Missing parts are fine.
   void remove(const std::string& id) const;
 

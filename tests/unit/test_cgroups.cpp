@@ -192,7 +192,7 @@ TEST_CASE("plan: a name that leaves the root is refused", "[unit][cgroups]") {
   CHECK_THROWS_AS(cg::Cgroup::open(h, ""), skiff::core::Error);
 }
 
-TEST_CASE("create v1 writes the limits; memsw only where swap is accounted", "[unit][cgroups]") {
+TEST_CASE("create v1 writes the limits, memsw only where swap is accounted", "[unit][cgroups]") {
   TempDir t;
   bool swap = GENERATE(true, false);
   CAPTURE(swap);

@@ -59,7 +59,7 @@ TEST_CASE("doctest parse: an indented fence (in a list item) is a block, its ind
   CHECK(blocks[0].commands[0].expected == Lines{"0"});
 }
 
-TEST_CASE("doctest parse: a longer fence holds a shorter one; inline triple backticks are no fence") {
+TEST_CASE("doctest parse: a longer fence holds a shorter one and inline triple backticks are no fence") {
   auto blocks = parse_lesson("A ```` ```console ```` block.\n````console\n$ cat f\n```\n````\n");
   REQUIRE(blocks.size() == 1);
   CHECK(blocks[0].commands[0].expected == Lines{"```"});
