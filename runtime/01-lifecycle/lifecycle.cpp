@@ -1,10 +1,12 @@
 // 01-lifecycle/lifecycle.cpp — see lifecycle.hpp.
 #include "01-lifecycle/lifecycle.hpp"
+#include "01-lifecycle/attach.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/fs.hpp"
 #include "core/sys.hpp"
 #include "core/trace.hpp"
 #include "launch/launch.hpp"
@@ -79,11 +82,12 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
   if (config.auto_remove) store.remove(config.id);
 }
 
-// Where a detached container's output goes: two pipes whose read ends the
-// monitor keeps (for the log); their write ends become the container's
-// stdout and stderr.
+// What a detached container's monitor serves: the container's output (two
+// pipes, or the master side of its pty with -t) and the attach socket.
 struct Output {
-  core::Fd out, err;
+  core::Fd out, err;  // err is unused with a pty: one stream, like a terminal
+  core::Fd terminal;  // the pty's slave side, for the container (with -t)
+  core::Fd attach;    // listening socket for `skiff attach`
 };
 
 Output redirect_output_to_pipes() {
@@ -95,25 +99,56 @@ Output redirect_output_to_pipes() {
   ::dup2(err[1], STDERR_FILENO);
   ::close(out[1]);
   ::close(err[1]);
-  return {core::Fd(out[0]), core::Fd(err[0])};
+  Output o;
+  o.out.reset(out[0]);
+  o.err.reset(err[0]);
+  return o;
 }
 
-std::string fd_arg(int fd) { return fd >= 0 ? std::to_string(fd) : "-"; }
+// A pseudo-terminal: the master side stays with the monitor, the slave side
+// becomes the container's terminal (launch::child_side takes it).
+Output open_terminal() {
+  Output o;
+  o.out.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!o.out.valid() || ::grantpt(o.out.get()) < 0 || ::unlockpt(o.out.get()) < 0)
+    throw core::SystemError(errno, "posix_openpt");
+  char name[64];
+  if (::ptsname_r(o.out.get(), name, sizeof name) != 0) throw core::SystemError(errno, "ptsname");
+  o.terminal.reset(core::sys::open(name, O_RDWR | O_NOCTTY));
+  return o;
+}
 
-// CLI_FD, when a CLI waits in the foreground, and the output pipes, for a
-// detached container, go on to the monitor (see monitor_main.cpp). Until this
-// exec they were close-on-exec, so the container's own command never
-// inherited them.
+core::Fd listen_for_attach(const std::string& id) {
+  auto path = attach_socket_path(id);
+  core::fs::make_dirs(std::filesystem::path(path).parent_path(), std::filesystem::perms::owner_all);
+  ::unlink(path.c_str());
+  core::Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (!sock.valid() || ::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 ||
+      ::listen(sock.get(), 16) < 0)
+    throw core::SystemError(errno, "listen on " + path);
+  return sock;
+}
+
+std::string fd_arg(const core::Fd& fd) { return fd.valid() ? std::to_string(fd.get()) : "-"; }
+
+// CLI_FD, when a CLI waits in the foreground, and the output and attach
+// fds, for a detached container, go on to the monitor (see
+// monitor_main.cpp). Until this exec they were close-on-exec, so the
+// container's own command never inherited them.
 [[noreturn]] void become_monitor(const engine::Store& store, const std::string& id, pid_t pid,
-                                 int cli_fd, Output output) {
+                                 core::Fd cli, Output output) {
   auto dir = self_dir();
   std::string monitor = dir + "/skiff-monitor", skiff = dir + "/skiff";
   std::string log = (store.container_dir(id) / "log").string();
+  output.terminal.reset();  // the container's side: not ours to keep
   std::vector<std::string> args = {"skiff-monitor", skiff, store.root().string(), id,
-                                   std::to_string(pid), fd_arg(cli_fd),
-                                   fd_arg(output.out.get()), fd_arg(output.err.get()), log};
-  for (int fd : {cli_fd, output.out.get(), output.err.get()})
-    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+                                   std::to_string(pid), fd_arg(cli), fd_arg(output.out),
+                                   fd_arg(output.err), log, fd_arg(output.attach)};
+  for (const core::Fd* fd : {&cli, &output.out, &output.err, &output.attach})
+    if (fd->valid()) ::fcntl(fd->get(), F_SETFD, 0);
   if (output.out.valid()) {
     // Our own copies of the pipes' write ends must go, or the monitor would
     // wait forever for an end of file that only the container should cause.
@@ -134,16 +169,20 @@ std::string fd_arg(int fd) { return fd >= 0 ? std::to_string(fd) : "-"; }
 }
 
 [[noreturn]] void launcher(const engine::Store& store, const engine::ContainerConfig& config,
-                           int report_fd, bool detached) {
+                           int report_fd, bool detached, bool cli_waits) {
   try {
     detach_from_cli(config.spec);
     Output output;
-    if (detached) output = redirect_output_to_pipes();
-    pid_t pid = launch::start(config.spec);
+    if (detached) {
+      output = config.spec.process.tty ? open_terminal() : redirect_output_to_pipes();
+      output.attach = listen_for_attach(config.id);
+    }
+    pid_t pid = launch::start(config.spec, output.terminal.valid() ? output.terminal.get() : -1);
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});
-    if (detached) ::close(report_fd);
-    become_monitor(store, config.id, pid, detached ? -1 : report_fd, std::move(output));
+    core::Fd cli(report_fd);
+    if (!cli_waits) cli.reset();
+    become_monitor(store, config.id, pid, std::move(cli), std::move(output));
   } catch (const std::exception& e) {
     const auto* err = dynamic_cast<const core::Error*>(&e);
     core::Error error = err ? *err : core::Error(e.what());
@@ -210,7 +249,8 @@ struct Launched {
   core::Fd channel;
 };
 
-Launched launch_container(const engine::Store& store, const std::string& id, bool detached) {
+Launched launch_container(const engine::Store& store, const std::string& id, bool detached,
+                          bool cli_waits) {
   auto config = store.load_config(id);
   int fds[2];
   // SEQPACKET: each message arrives whole; both ways: start report and
@@ -228,7 +268,7 @@ Launched launch_container(const engine::Store& store, const std::string& id, boo
   if (pid < 0) throw core::SystemError(errno, "fork");
   if (pid == 0) {
     cli_end.reset();
-    launcher(store, config, launcher_end.release(), detached);
+    launcher(store, config, launcher_end.release(), detached, cli_waits);
   }
   launcher_end.reset();
   StartReport report{};
@@ -246,7 +286,7 @@ Launched launch_container(const engine::Store& store, const std::string& id, boo
 }  // namespace
 
 int run_foreground(const engine::Store& store, const std::string& id) {
-  auto launched = launch_container(store, id, false);
+  auto launched = launch_container(store, id, false, true);
   forward_signals_to(launched.container);
   int code = receive_exit(launched.channel.get(), store, id);
   int status = 0;
@@ -258,10 +298,32 @@ int run_foreground(const engine::Store& store, const std::string& id) {
 
 void run_detached(const engine::Store& store, const std::string& id) {
   // The launcher goes on as the monitor; once we exit, init adopts it.
-  launch_container(store, id, true);
+  launch_container(store, id, true, false);
+}
+
+int run_attached(const engine::Store& store, const std::string& id, const AttachOptions& options) {
+  // Detached as far as the container is concerned (the monitor serves its
+  // terminal), but this CLI waits, and records the exit if it is still here.
+  auto launched = launch_container(store, id, true, true);
+  auto config = store.load_config(id);
+  if (attach(attach_socket_path(id), config.spec.process.tty, options) == AttachEnd::detached) {
+    print_detached(config.name);
+    return 0;
+  }
+  int code = receive_exit(launched.channel.get(), store, id);
+  int status = 0;
+  while (::waitpid(launched.launcher, &status, 0) < 0 && errno == EINTR) {
+  }
+  return code >= 0 ? code : exit_code_from_wait_status(status);
+}
+
+void print_detached(const std::string& name) {
+  std::cerr << "\r\nskiff: detached from " << name << " (it goes on running; skiff attach "
+            << name << " comes back)\r\n";
 }
 
 bool release_resources(const engine::ContainerConfig& config) {
+  ::unlink(attach_socket_path(config.id).c_str());  // a detached container's
   const auto upto = config.spec.upto;
   if (upto < launch::Upto::namespaces) {
     // No mount namespace: the overlay was mounted on the host, ours to undo.
@@ -392,6 +454,12 @@ void set_paused(const engine::Store& store, const std::string& id, bool paused) 
 int wait_exit(const engine::Store& store, const std::string& id) {
   wait_until_not_running(store, id);
   return current_state(store, id).exit_code;
+}
+
+std::string attach_socket_path(const std::string& id) {
+  // Sockets die with the machine: /run, not the store (DESIGN.md). The
+  // whole id keeps stores apart; the path stays under the 108-byte limit.
+  return "/run/skiff/" + id + ".sock";
 }
 
 std::string now_rfc3339() {

@@ -19,6 +19,7 @@
 
 #include <string>
 
+#include "01-lifecycle/attach.hpp"
 #include "engine/store.hpp"
 
 namespace skiff::lifecycle {
@@ -33,6 +34,14 @@ int run_foreground(const engine::Store& store, const std::string& id);
 // returns once its command runs. Its output goes to the container's log.
 // Throws core::Error (125/126/127) when it cannot start.
 void run_detached(const engine::Store& store, const std::string& id);
+
+// `run -it`, `run -t`: starts the container with its output served by the
+// monitor, attaches this terminal to it, and returns its exit code — or 0
+// when the user detached (Ctrl-p Ctrl-q), leaving it running.
+int run_attached(const engine::Store& store, const std::string& id, const AttachOptions& options);
+
+// "skiff: detached from NAME …", on stderr, as a terminal in raw mode wants it.
+void print_detached(const std::string& name);
 
 // `skiff _exited ID STATUS`, exec'd by the monitor: records how the
 // container ended, removes its cgroup and, with --rm, the container. Returns
@@ -68,6 +77,9 @@ engine::ContainerState current_state(const engine::Store& store, const std::stri
 
 // Docker's exit code for a waitpid(2) status: the code, or 128 + signal.
 int exit_code_from_wait_status(int wait_status);
+
+// Where a detached container's monitor listens for `skiff attach`.
+std::string attach_socket_path(const std::string& id);
 
 // The current time as Docker prints it: RFC 3339, nanoseconds, UTC.
 std::string now_rfc3339();

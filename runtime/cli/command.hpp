@@ -47,6 +47,7 @@ int cmd_stop(Context&, const std::vector<std::string>&);
 int cmd_restart(Context&, const std::vector<std::string>&);
 int cmd_kill(Context&, const std::vector<std::string>&);
 int cmd_wait(Context&, const std::vector<std::string>&);
+int cmd_attach(Context&, const std::vector<std::string>&);
 int cmd_exec(Context&, const std::vector<std::string>&);
 int cmd_logs(Context&, const std::vector<std::string>&);
 int cmd_pause(Context&, const std::vector<std::string>&);

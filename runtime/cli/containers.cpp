@@ -77,7 +77,7 @@ json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState
                                  {"MergedDir", launch::rootfs_dir(spec).string()}}}}},
       {"Config", {{"Hostname", spec.hostname}, {"Domainname", ""}, {"User", c.user},
                   {"AttachStdin", spec.process.stdin_open}, {"AttachStdout", true},
-                  {"AttachStderr", true}, {"Tty", false}, {"OpenStdin", spec.process.stdin_open},
+                  {"AttachStderr", true}, {"Tty", spec.process.tty}, {"OpenStdin", spec.process.stdin_open},
                   {"StdinOnce", spec.process.stdin_open}, {"Env", c.env},
                   {"Cmd", nullable(c.cmd)}, {"Image", c.image}, {"Volumes", nullptr},
                   {"WorkingDir", c.working_dir}, {"Entrypoint", nullable(c.entrypoint)},

@@ -136,6 +136,27 @@ int cmd_wait(Context& ctx, const std::vector<std::string>& args) {
   });
 }
 
+int cmd_attach(Context& ctx, const std::vector<std::string>& args) {
+  po::options_description o("Options");
+  o.add_options()("detach-keys", po::value<std::string>()->default_value("ctrl-p,ctrl-q"),
+                  "Key sequence for detaching")
+      ("no-stdin", po::bool_switch(), "Do not attach STDIN");
+  auto p = parse("attach", "[OPTIONS] CONTAINER", o, args);
+  if (p.positional.size() != 1) throw core::Error("\"skiff attach\" requires exactly 1 argument", kExitFailure);
+  auto id = resolve_or_throw(ctx.store, p.positional[0]);
+  if (lifecycle::current_state(ctx.store, id).status != engine::Status::running)
+    throw core::Error("You cannot attach to a stopped container, start it first", kExitFailure);
+  auto config = ctx.store.load_config(id);
+  lifecycle::AttachOptions options{!p.options["no-stdin"].as<bool>(),
+                                   p.options["detach-keys"].as<std::string>()};
+  if (lifecycle::attach(lifecycle::attach_socket_path(id), config.spec.process.tty, options) ==
+      lifecycle::AttachEnd::detached) {
+    lifecycle::print_detached(config.name);
+    return 0;
+  }
+  return lifecycle::wait_exit(ctx.store, id);
+}
+
 int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
   po::options_description o("Options");
   o.add_options()("interactive,i", po::bool_switch(), "Keep STDIN open")

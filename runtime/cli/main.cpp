@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"restart", cli::cmd_restart, "Restart one or more containers"},
     {"kill", cli::cmd_kill, "Kill one or more running containers"},
     {"wait", cli::cmd_wait, "Block until containers stop, then print their exit codes"},
+    {"attach", cli::cmd_attach, "Attach to a running container's terminal or output"},
     {"exec", cli::cmd_exec, "Execute a command in a running container"},
     {"logs", cli::cmd_logs, "Fetch the logs of a container"},
     {"pause", cli::cmd_pause, "Pause all processes within one or more containers"},

@@ -35,6 +35,8 @@ po::options_description run_options() {
       ("pids-limit", po::value<std::string>(), "Tune container pids limit (-1 for unlimited)")
       ("interactive,i", po::bool_switch(), "Keep STDIN open")
       ("detach,d", po::bool_switch(), "Run container in background and print container ID")
+      ("tty,t", po::bool_switch(), "Allocate a pseudo-TTY")
+      ("detach-keys", po::value<std::string>()->default_value("ctrl-p,ctrl-q"), "Key sequence for detaching")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -134,6 +136,10 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   s.process.cwd = c.working_dir.empty() ? "/" : c.working_dir;
   s.process.user = c.user;
   s.process.stdin_open = p.options["interactive"].as<bool>();
+  s.process.tty = p.options["tty"].as<bool>();
+  // Programs look at TERM to know what the terminal understands.
+  if (s.process.tty && launch::env_value(s.process.env, "TERM").empty())
+    s.process.env.push_back("TERM=xterm");
   s.limits = limits_from(p);
   s.layers = image.layers;
   s.dir = store.container_dir(c.id);
@@ -165,7 +171,12 @@ int cmd_run(Context& ctx, const std::vector<std::string>& args) {
     throw core::Error("Unable to find image '" + ref.familiar() + "' locally");
   }
   auto config = make_config(ctx.store, p, *image);
+  auto detach_keys = p.options["detach-keys"].as<std::string>();
+  lifecycle::parse_detach_keys(detach_keys);  // a bad one fails before anything is made
   ctx.store.create(config, identity_files(config));
+  if (config.spec.process.tty && !p.options["detach"].as<bool>())
+    return lifecycle::run_attached(ctx.store, config.id,
+                                   {config.spec.process.stdin_open, detach_keys});
   if (!p.options["detach"].as<bool>()) return lifecycle::run_foreground(ctx.store, config.id);
   lifecycle::run_detached(ctx.store, config.id);
   std::cout << config.id << "\n";

@@ -39,7 +39,7 @@ void to_json(json& j, const ContainerConfig& c) {
            {"AutoRemove", c.auto_remove},
            {"Spec", {{"Hostname", s.hostname}, {"Argv", s.process.argv},
                      {"ProcessEnv", s.process.env}, {"Cwd", s.process.cwd},
-                     {"User", s.process.user}, {"StdinOpen", s.process.stdin_open},
+                     {"User", s.process.user}, {"StdinOpen", s.process.stdin_open}, {"Tty", s.process.tty},
                      {"Memory", s.limits.memory_bytes}, {"NanoCpus", s.limits.nano_cpus},
                      {"PidsLimit", s.limits.pids_limit},
                      {"Layers", [&] { std::vector<std::string> v;
@@ -69,6 +69,7 @@ void from_json(const json& j, ContainerConfig& c) {
   s.at("Cwd").get_to(spec.process.cwd);
   s.at("User").get_to(spec.process.user);
   s.at("StdinOpen").get_to(spec.process.stdin_open);
+  spec.process.tty = s.value("Tty", false);
   s.at("Memory").get_to(spec.limits.memory_bytes);
   s.at("NanoCpus").get_to(spec.limits.nano_cpus);
   s.at("PidsLimit").get_to(spec.limits.pids_limit);

@@ -5,6 +5,7 @@
 // the order. Mounts made here live in the container's mount namespace and
 // vanish with it: none of them needs undoing.
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -63,6 +64,30 @@ void mount_system_dirs(const ContainerSpec& spec) {
   if (!isolated(spec)) return;
   Step step("02-chroot", "mount /proc, /dev and /sys inside the new root");
   chroot::mount_system(rootfs_dir(spec));
+}
+
+// The pty's slave side becomes the process's terminal: a new session (so
+// it can have a controlling terminal), TIOCSCTTY, and fds 0, 1 and 2. With
+// a controlling terminal, Ctrl-C and job control work inside.
+void take_terminal(int terminal) {
+  if (terminal < 0) return;
+  Step step("01-lifecycle", "make the pty the container's controlling terminal");
+  if (::setsid() < 0) throw core::SystemError(errno, "setsid");
+  if (::ioctl(terminal, TIOCSCTTY, 0) < 0) throw core::SystemError(errno, "ioctl(TIOCSCTTY)");
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(terminal, fd);
+  if (terminal > STDERR_FILENO) ::close(terminal);
+}
+
+// /dev/console is the terminal of the container's "machine": the pty, when
+// it has one (Docker binds it the same way).
+void bind_console(const ContainerSpec& spec) {
+  if (!spec.process.tty || !isolated(spec)) return;
+  Step step("02-chroot", "bind the container's pty as /dev/console");
+  auto console = rootfs_dir(spec) / "dev/console";
+  core::fs::write_file_atomic(console, "");
+  char name[64];
+  if (::ttyname_r(STDIN_FILENO, name, sizeof name) != 0) throw core::SystemError(errno, "ttyname");
+  core::sys::mount(name, console, "", MS_BIND);
 }
 
 void protect_kernel_files(const ContainerSpec& spec) {
@@ -161,13 +186,15 @@ void report_and_exit(int sync, const std::exception& e) {
   ::_exit(core::kExitRuntimeError);
 }
 
-void child_side(const ContainerSpec& spec, int sync) {
+void child_side(const ContainerSpec& spec, int sync, int terminal) {
   try {
     wait_for_parent(sync);
+    take_terminal(terminal);        // 01-lifecycle
     enter_cgroup_namespace(spec);   // 04-cgroups
     isolate_mounts(spec);           // 03-namespaces
     mount_rootfs(spec);             // 05-images
     mount_system_dirs(spec);        // 02-chroot
+    bind_console(spec);             // 02-chroot
     protect_kernel_files(spec);     // 11-security
     bind_identity_files(spec);      // 03-namespaces
     enter_root(spec);               // 02-chroot

@@ -64,7 +64,7 @@ std::optional<cgroups::Cgroup> create_cgroup(const ContainerSpec& spec) {
   return cgroups::Cgroup::create(cgroups::detect(), cgroup_name(spec), spec.limits);
 }
 
-pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
+pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end, int terminal) {
   int fds[2];
   // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
   // when its exec succeeds, which is how the parent learns of that success.
@@ -79,7 +79,7 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
   pid_t pid = ns::clone_process(flags);
   if (pid == 0) {
     parent_end.reset();
-    child_side(spec, child_end.release());
+    child_side(spec, child_end.release(), terminal);
   }
   return pid;
 }
@@ -111,10 +111,10 @@ void wait_for_exec(const core::Fd& sync) {
 
 }  // namespace
 
-pid_t start(const ContainerSpec& spec) {
+pid_t start(const ContainerSpec& spec, int terminal) {
   CgroupOwner cgroup(create_cgroup(spec));
   core::Fd sync;
-  ChildOwner child(clone_child(spec, sync));
+  ChildOwner child(clone_child(spec, sync, terminal));
   join_cgroup(cgroup.get(), child.pid());
   release_child(sync);
   wait_for_exec(sync);

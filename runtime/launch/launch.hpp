@@ -24,7 +24,7 @@ namespace skiff::launch {
 // caller, which must reap it. On failure nothing is left behind (the child is
 // killed and reaped, the cgroup removed) and the child's error is rethrown as
 // core::Error with Docker's exit code (125, 126 or 127).
-pid_t start(const ContainerSpec& spec);
+pid_t start(const ContainerSpec& spec, int terminal = -1);
 
 // The last steps of the child side, shared with `exec`: resolve PROCESS's
 // user, working directory and command inside the container's root, drop
@@ -37,6 +37,9 @@ pid_t start(const ContainerSpec& spec);
 
 // The child side; never returns (execs the command or _exits with a report
 // written to SYNC_FD). Exposed for the pipeline's tests.
-[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd);
+// TERMINAL, when not -1, is the slave side of the container's pty: it
+// becomes the child's controlling terminal, stdin, stdout and stderr, and
+// its /dev/console.
+[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd, int terminal = -1);
 
 }  // namespace skiff::launch

@@ -30,6 +30,7 @@ struct ProcessSpec {
   std::string cwd = "/";
   std::string user;                // as given to -u: "", "1000", "nobody:users"
   bool stdin_open = false;         // -i
+  bool tty = false;                // -t: a terminal of its own (a pty)
 };
 
 struct ContainerSpec {
