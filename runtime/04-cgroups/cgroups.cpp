@@ -213,6 +213,19 @@ void remove_dir(const stdfs::path& dir) {
   }
 }
 
+// mkdir -p, tolerating a parent (skiff/) that another container's
+// remove() takes away between our mkdirs: then we make it again.
+void make_leaf(const stdfs::path& dir) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      fs::make_dirs(dir);
+      return;
+    } catch (const core::SystemError& e) {
+      if (e.err() != ENOENT || attempt == 3) throw;
+    }
+  }
+}
+
 // Undo for a failed create(): the error being propagated matters more than
 // one a clean-up could raise, so clean-up errors are dropped.
 void remove_quietly(const std::vector<stdfs::path>& made) {
@@ -266,7 +279,7 @@ Cgroup Cgroup::create(const Hierarchy& h, const std::string& name, const Limits&
     for (const auto& dir : cg.dirs()) {
       bool existed = stdfs::exists(dir);
       core::trace::call("mkdir " + dir.string());
-      fs::make_dirs(dir);
+      make_leaf(dir);
       if (!existed) made.push_back(dir);
     }
     // Limits are written before any process joins: the kernel refuses a
@@ -338,7 +351,16 @@ std::vector<pid_t> Cgroup::processes() const {
 }
 
 void Cgroup::remove() const {
-  for (const auto& dir : dirs()) remove_dir(dir);
+  for (const auto& dir : dirs()) {
+    remove_dir(dir);
+    // The shared parents (skiff/) go too once empty, so that a host with no
+    // container has no trace of skiff in its cgroup tree. A parent still in
+    // use refuses (EBUSY, ENOTEMPTY): that is the normal case, not an error.
+    auto rel = stdfs::relative(dir, h_.root);
+    auto top = h_.root / (h_.version == Version::v1 ? *rel.begin() : stdfs::path());
+    for (auto p = dir.parent_path(); p != top && p.has_relative_path(); p = p.parent_path())
+      if (::rmdir(p.c_str()) != 0) break;
+  }
 }
 
 std::vector<stdfs::path> Cgroup::dirs() const {

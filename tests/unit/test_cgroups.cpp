@@ -300,13 +300,19 @@ TEST_CASE("remove deletes the directories and tolerates missing ones", "[unit][c
   stdfs::remove_all(t.path() / "devices");
   cg::Hierarchy h{cg::Version::v1, t.path()};
   auto c = cg::Cgroup::create(h, kName, {});
+  auto other = cg::Cgroup::create(h, "skiff/other", {});
   REQUIRE_FALSE(c.dirs().empty());
   for (const auto& dir : c.dirs()) REQUIRE(stdfs::is_directory(dir));
   stdfs::remove(c.dirs().front());  // one already gone: skipped, not an error
   c.remove();
   for (const auto& dir : c.dirs()) CHECK_FALSE(stdfs::exists(dir));
+  // The shared parent stays while another container uses it…
   CHECK(stdfs::is_directory(t.path() / "memory" / "skiff"));
   CHECK_NOTHROW(c.remove());
+  // …and goes with the last one: no trace of skiff is left in the tree.
+  other.remove();
+  CHECK_FALSE(stdfs::exists(t.path() / "memory" / "skiff"));
+  CHECK(stdfs::is_directory(t.path() / "memory"));
 }
 
 TEST_CASE("remove reports an rmdir that cannot succeed", "[unit][cgroups]") {
