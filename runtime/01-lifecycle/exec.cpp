@@ -85,6 +85,9 @@ int exec(const engine::Store& store, const std::string& id, const ExecRequest& r
   auto state = current_state(store, id);
   if (state.status != engine::Status::running)
     throw core::Error("container " + id + " is not running", 1);
+  // A process that joins a frozen cgroup freezes too: Docker refuses.
+  if (state.paused)
+    throw core::Error("container " + id + " is paused, unpause the container before exec", 1);
   if (config.spec.upto < launch::Upto::namespaces)
     throw core::Error("exec needs the container's namespaces; this one runs --upto chroot", 1);
   int fds[2];

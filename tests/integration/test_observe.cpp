@@ -37,6 +37,9 @@ TEST_CASE("pause freezes every process of the container and unpause resumes them
   auto state = box.inspect(name)["State"];
   CHECK(state["Status"] == "paused");
   CHECK(state["Paused"] == true);
+  auto exec = box.run({"exec", name, "true"});  // it would freeze with the rest
+  CHECK(exec.code == 1);
+  CHECK(contains(exec.err, "is paused"));
   auto again = box.run({"pause", name});
   CHECK(again.code == 1);
   CHECK(contains(again.err, "already paused"));
