@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -75,8 +76,9 @@ core::Fd connect_to(const std::string& path) {
   return sock;
 }
 
-unsigned char key_code(const std::string& key) {
+unsigned char key_code(std::string key) {
   if (key.size() == 1) return static_cast<unsigned char>(key[0]);
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // CTRL-P
   if (key.rfind("ctrl-", 0) == 0 && key.size() == 6) {
     char c = key[5];
     if (c >= 'a' && c <= 'z') return static_cast<unsigned char>(c - 'a' + 1);
@@ -123,8 +125,8 @@ std::string DetachMatcher::feed(const char* data, size_t size, bool& detached) {
 }
 
 AttachEnd attach(const std::string& socket_path, bool tty, const AttachOptions& options) {
+  DetachMatcher detach(parse_detach_keys(options.detach_keys));  // bad keys: before connecting
   auto sock = connect_to(socket_path);
-  DetachMatcher detach(parse_detach_keys(options.detach_keys));
   bool typing = options.forward_stdin && tty;
   RawTerminal raw(typing && ::isatty(STDIN_FILENO));
   struct sigaction sa {};

@@ -150,8 +150,20 @@ void serve_client(Client& c, int terminal) {
 // Copies the container's output into the log and to attached clients until
 // its last writer is gone (PID 1's end takes its whole pid namespace, and
 // every writer, along; a pty then reads EIO). ERR is -1 with a pty.
-void serve(int out, int err, int listener, bool terminal, const char* log_path) {
+void serve(int out, int err, int listener, bool terminal, const char* log_path, int cli) {
   int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  // `run -it`: the CLI that started the container attaches right away. Its
+  // first output (a prompt, or all of a short command's) is for that CLI, so
+  // nothing is read before it is connected, or gone.
+  while (cli >= 0 && listener >= 0) {
+    struct pollfd wait[2] = {{listener, POLLIN, 0}, {cli, POLLIN, 0}};
+    if (poll(wait, 2, -1) < 0 && errno != EINTR) break;
+    if (wait[0].revents & POLLIN) {
+      accept_client(listener);
+      break;
+    }
+    if (wait[1].revents & (POLLHUP | POLLERR)) break;
+  }
   static Stream streams[2];
   streams[0] = {out, "stdout", {}, 0};
   streams[1] = {err, "stderr", {}, 0};
@@ -171,6 +183,9 @@ void serve(int out, int err, int listener, bool terminal, const char* log_path) 
       if (g_clients[i].fd >= 0 && (fds[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
         serve_client(g_clients[i], terminal ? out : -1);
   }
+  // No more clients: a late `attach` is refused at once instead of waiting
+  // on a socket nobody accepts from.
+  if (listener >= 0) close(listener);
   for (auto& c : g_clients)
     if (c.fd >= 0) close(c.fd);  // the clients see the end
   if (log >= 0) close(log);
@@ -188,7 +203,7 @@ int main(int argc, char** argv) {
   pid_t pid = (pid_t)atoi(argv[4]);
   auto fd = [&](int i) { return strcmp(argv[i], "-") == 0 ? -1 : atoi(argv[i]); };
   bool has_cli = fd(5) >= 0;
-  if (fd(6) >= 0) serve(fd(6), fd(7), fd(9), fd(7) < 0, argv[8]);
+  if (fd(6) >= 0) serve(fd(6), fd(7), fd(9), fd(7) < 0, argv[8], fd(5));
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno == EINTR) continue;

@@ -182,7 +182,7 @@ TEST_CASE("table: widest cell plus three, at least ten, last column bare", "[uni
         "NAME      X\na         longer-than-ten\n");
 }
 
-TEST_CASE("table: \"…\" is one character wide", "[unit][format]") {
+TEST_CASE("table: the ellipsis is one character wide", "[unit][format]") {
   // 22 characters (24 bytes): the column is 25 wide.
   const std::string cell = "\"sleep 1000000000000…\"";
   CHECK(table({{"COMMAND", "NAMES"}, {cell, "web"}}) ==
