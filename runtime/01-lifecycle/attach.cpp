@@ -124,6 +124,40 @@ std::string DetachMatcher::feed(const char* data, size_t size, bool& detached) {
   return out;
 }
 
+void relay_terminal(int master) {
+  RawTerminal raw(::isatty(STDIN_FILENO));
+  struct sigaction sa {};
+  sa.sa_handler = on_winch;
+  ::sigaction(SIGWINCH, &sa, nullptr);
+  g_window_changed = 1;
+  bool typing = true;
+  char buf[4096];
+  for (;;) {
+    if (g_window_changed) {
+      g_window_changed = 0;
+      struct winsize ws {};
+      if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+    }
+    struct pollfd fds[2] = {{master, POLLIN, 0}, {typing ? STDIN_FILENO : -1, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) return;  // EIO: every holder of the slave side is gone
+      (void)!::write(STDOUT_FILENO, buf, static_cast<size_t>(n));
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0)
+        typing = false;
+      else
+        (void)!::write(master, buf, static_cast<size_t>(n));
+    }
+  }
+}
+
 AttachEnd attach(const std::string& socket_path, bool tty, const AttachOptions& options) {
   DetachMatcher detach(parse_detach_keys(options.detach_keys));  // bad keys: before connecting
   auto sock = connect_to(socket_path);

@@ -39,6 +39,10 @@ class DetachMatcher {
   size_t matched_ = 0;
 };
 
+// `exec -t`: relays this terminal (raw) and the window size to MASTER, the
+// pty of a process started here, until that side closes.
+void relay_terminal(int master);
+
 // Connects to SOCKET_PATH and relays until the container ends or the user
 // detaches. TTY: the container has a pty (raw mode, window size).
 AttachEnd attach(const std::string& socket_path, bool tty, const AttachOptions& options);

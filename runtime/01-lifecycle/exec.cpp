@@ -3,13 +3,17 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
+#include "01-lifecycle/attach.hpp"
 #include "01-lifecycle/lifecycle.hpp"
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
@@ -61,7 +65,7 @@ launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequ
 // counts neither against the container's pids limit nor as a process in
 // its cgroup; the CLI, a child subreaper, inherits and reaps the command.
 [[noreturn]] void enter_and_run(const engine::ContainerConfig& config, pid_t pid,
-                                const launch::ProcessSpec& process, int sync) {
+                                const launch::ProcessSpec& process, int sync, int terminal) {
   try {
     if (config.spec.upto >= launch::Upto::cgroups) {
       core::trace::Step step("04-cgroups", "join the container's cgroup");
@@ -71,7 +75,10 @@ launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequ
     join_namespaces(pid);
     pid_t child = ::fork();
     if (child < 0) throw core::SystemError(errno, "fork");
-    if (child == 0) launch::become_process(config.spec, process);
+    if (child == 0) {
+      launch::take_terminal(terminal);
+      launch::become_process(config.spec, process);
+    }
     ::_exit(0);
   } catch (const std::exception& e) {
     launch::report_and_exit(sync, e);
@@ -98,17 +105,39 @@ int exec(const engine::Store& store, const std::string& id, const ExecRequest& r
   // The command will be our grandchild; as a subreaper we become its parent
   // when the process in between exits, and can wait for it.
   core::sys::prctl(PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER, 1");
+  core::Fd master, slave;
+  if (request.tty) {
+    if (process.env.end() == std::find_if(process.env.begin(), process.env.end(), [](auto& e) {
+          return e.rfind("TERM=", 0) == 0;
+        }))
+      process.env.push_back("TERM=xterm");
+    // A pty of the container's own devpts (reached through its root as
+    // /proc/PID/root), so that inside, `tty` names it /dev/pts/N.
+    master.reset(core::sys::open("/proc/" + std::to_string(state.pid) + "/root/dev/pts/ptmx",
+                                 O_RDWR | O_NOCTTY));
+    int unlock = 0;
+    if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw core::SystemError(errno, "ioctl(TIOCSPTLCK)");
+    slave.reset(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave.valid()) throw core::SystemError(errno, "ioctl(TIOCGPTPEER)");
+  }
   pid_t pid = ::fork();
   if (pid < 0) throw core::SystemError(errno, "fork");
   if (pid == 0) {
     parent_end.reset();
-    if (!request.stdin_open) {
+    master.reset();
+    if (request.detach) {
+      // Nobody reads a detached process's output (as with docker exec -d),
+      // and it must not keep the caller's pipes open.
+      int null = ::open("/dev/null", O_RDWR);
+      for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, fd);
+    } else if (!request.stdin_open && !request.tty) {
       int null = ::open("/dev/null", O_RDONLY);
       ::dup2(null, STDIN_FILENO);
     }
-    enter_and_run(config, state.pid, process, child_end.release());
+    enter_and_run(config, state.pid, process, child_end.release(), slave.valid() ? slave.get() : -1);
   }
   child_end.reset();
+  slave.reset();
   launch::ChildReport report{};
   ssize_t n;
   do n = ::read(parent_end.get(), &report, sizeof report);
@@ -124,6 +153,8 @@ int exec(const engine::Store& store, const std::string& id, const ExecRequest& r
   }
   if (n != 0 || exit_code_from_wait_status(status) != 0)
     throw core::Error("exec: the process that joins the container died", core::kExitRuntimeError);
+  if (request.detach) return 0;  // its namespace's PID 1 adopts it when we exit
+  if (master.valid()) relay_terminal(master.get());
   // The command, reparented to us: its status is ours.
   while (::waitpid(-1, &status, 0) < 0) {
     if (errno != EINTR) throw core::SystemError(errno, "waitpid");

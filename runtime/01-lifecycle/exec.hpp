@@ -23,6 +23,8 @@ struct ExecRequest {
   std::string cwd;               // "" = the container's working directory
   std::string user;              // "" = the container's user
   bool stdin_open = false;       // -i
+  bool tty = false;              // -t: a pty of its own, relayed to ours
+  bool detach = false;           // -d: start it and return
 };
 
 // Runs REQUEST in the running container ID, stdout and stderr passed

@@ -160,6 +160,8 @@ int cmd_attach(Context& ctx, const std::vector<std::string>& args) {
 int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
   po::options_description o("Options");
   o.add_options()("interactive,i", po::bool_switch(), "Keep STDIN open")
+      ("tty,t", po::bool_switch(), "Allocate a pseudo-TTY")
+      ("detach,d", po::bool_switch(), "Detached mode: run command in the background")
       ("env,e", po::value<std::vector<std::string>>()->composing(), "Set environment variables")
       ("workdir,w", po::value<std::string>(), "Working directory inside the container")
       ("user,u", po::value<std::string>(), "Username or UID (format: <name|uid>[:<group|gid>])");
@@ -174,6 +176,8 @@ int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
   if (p.options.count("workdir")) request.cwd = p.options["workdir"].as<std::string>();
   if (p.options.count("user")) request.user = p.options["user"].as<std::string>();
   request.stdin_open = p.options["interactive"].as<bool>();
+  request.tty = p.options["tty"].as<bool>();
+  request.detach = p.options["detach"].as<bool>();
   auto id = resolve_or_throw(ctx.store, p.positional[0]);
   return lifecycle::exec(ctx.store, id, request);
 }

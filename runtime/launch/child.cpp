@@ -66,18 +66,6 @@ void mount_system_dirs(const ContainerSpec& spec) {
   chroot::mount_system(rootfs_dir(spec));
 }
 
-// The pty's slave side becomes the process's terminal: a new session (so
-// it can have a controlling terminal), TIOCSCTTY, and fds 0, 1 and 2. With
-// a controlling terminal, Ctrl-C and job control work inside.
-void take_terminal(int terminal) {
-  if (terminal < 0) return;
-  Step step("01-lifecycle", "make the pty the container's controlling terminal");
-  if (::setsid() < 0) throw core::SystemError(errno, "setsid");
-  if (::ioctl(terminal, TIOCSCTTY, 0) < 0) throw core::SystemError(errno, "ioctl(TIOCSCTTY)");
-  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(terminal, fd);
-  if (terminal > STDERR_FILENO) ::close(terminal);
-}
-
 // /dev/console is the terminal of the container's "machine": the pty, when
 // it has one (Docker binds it the same way).
 void bind_console(const ContainerSpec& spec) {
@@ -178,6 +166,18 @@ void become_process(const ContainerSpec& spec, const ProcessSpec& process) {
   Prepared p = prepare_process(process);
   drop_privileges(spec, p.identity);  // 11-security
   exec(p.path, process, p.env);
+}
+
+// The pty's slave side becomes the process's terminal: a new session (so
+// it can have a controlling terminal), TIOCSCTTY, and fds 0, 1 and 2. With
+// a controlling terminal, Ctrl-C and job control work inside.
+void take_terminal(int terminal) {
+  if (terminal < 0) return;
+  Step step("01-lifecycle", "make the pty the container's controlling terminal");
+  if (::setsid() < 0) throw core::SystemError(errno, "setsid");
+  if (::ioctl(terminal, TIOCSCTTY, 0) < 0) throw core::SystemError(errno, "ioctl(TIOCSCTTY)");
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(terminal, fd);
+  if (terminal > STDERR_FILENO) ::close(terminal);
 }
 
 void report_and_exit(int sync, const std::exception& e) {

@@ -31,6 +31,10 @@ pid_t start(const ContainerSpec& spec, int terminal = -1);
 // privileges as SPEC says, and execve. Only returns by throwing.
 [[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process);
 
+// Makes TERMINAL (a pty's slave side; -1: none) this process's controlling
+// terminal and its stdin, stdout and stderr. Shared with `exec -t`.
+void take_terminal(int terminal);
+
 // Sends E to the parent over SYNC (a ChildReport) and _exits. For code that
 // runs between a fork and an exec, where an exception must not escape.
 [[noreturn]] void report_and_exit(int sync, const std::exception& e);

@@ -401,3 +401,35 @@ TEST_CASE("attach and detach keys: bad input") {
   CHECK(contains(bad.err, "Invalid detach keys"));
   CHECK(contains(row_of(box, {"ps"}, name), "Up "));
 }
+
+TEST_CASE("exec -it: a shell in the running container, on a pty of its own devpts") {
+  it::require_root();
+  it::Sandbox box;
+  auto name = box.name("execit");
+  REQUIRE(box.run({"run", "-d", "--name", name, "busybox", "sleep", "60"}).code == 0);
+  Terminal t(box, {"exec", "-it", name, "sh"}, 27, 88);
+  REQUIRE(t.prompt());
+  t.type("tty; stty size; echo $TERM; echo END$((4+4))\r");
+  auto from = t.seen();
+  REQUIRE(t.expect("END8"));
+  auto between = t.output().substr(from, t.seen() - from);
+  CHECK_THAT(between, Catch::Contains("/dev/pts/0"));  // the container's own devpts
+  CHECK_THAT(between, Catch::Contains("27 88"));
+  CHECK_THAT(between, Catch::Contains("xterm"));
+  t.type("exit 6\r");
+  CHECK(t.wait() == 6);
+  CHECK(contains(row_of(box, {"ps"}, name), "Up "));  // PID 1 goes on
+}
+
+TEST_CASE("exec -d starts a process in the container and returns at once") {
+  it::require_root();
+  it::Sandbox box;
+  auto name = box.name("execd");
+  REQUIRE(box.run({"run", "-d", "--name", name, "busybox", "sleep", "60"}).code == 0);
+  auto started = Clock::now();
+  REQUIRE(box.run({"exec", "-d", name, "sh", "-c", "sleep 1; echo ran > /tmp/mark"}).code == 0);
+  CHECK(Clock::now() - started < std::chrono::milliseconds(900));
+  CHECK(box.run({"exec", name, "cat", "/tmp/mark"}).code != 0);  // not yet
+  ::usleep(1500000);
+  CHECK(box.run({"exec", name, "cat", "/tmp/mark"}).out == "ran\n");
+}
