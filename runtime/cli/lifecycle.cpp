@@ -85,6 +85,10 @@ int cmd_start(Context& ctx, const std::vector<std::string>& args) {
     auto id = resolve_or_throw(ctx.store, p.positional[0]);
     if (lifecycle::current_state(ctx.store, id).status == engine::Status::running)
       throw core::Error("container " + p.positional[0] + " is already running", kExitFailure);
+    // A container made with -t gets its terminal back, as `run -it` gave it.
+    if (ctx.store.load_config(id).spec.process.tty)
+      return lifecycle::run_attached(ctx.store, id, {p.options["interactive"].as<bool>(),
+                                                     "ctrl-p,ctrl-q"});
     return lifecycle::run_foreground(ctx.store, id);
   }
   return for_each(ctx, p.positional, "start", true, [&](const std::string& id) {

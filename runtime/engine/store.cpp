@@ -87,6 +87,20 @@ void write_new_file(const stdfs::path& path, std::string_view content) {
 
 }  // namespace
 
+// A skiff killed inside create() leaves a ".new-…" directory that no
+// command lists. Under the store lock, one older than a minute belongs to
+// nobody: it goes. (Nothing is ever mounted in one: a container's mounts
+// come after the rename.)
+static void sweep_abandoned(const stdfs::path& containers) {
+  std::error_code ec;
+  const auto limit = stdfs::file_time_type::clock::now() - std::chrono::minutes(1);
+  for (const auto& entry : stdfs::directory_iterator(containers, ec)) {
+    auto name = entry.path().filename().string();
+    if (name.rfind(".new-", 0) == 0 && stdfs::last_write_time(entry.path(), ec) < limit)
+      stdfs::remove_all(entry.path(), ec);
+  }
+}
+
 void Store::create(ContainerConfig& config,
                    const std::vector<std::pair<std::string, std::string>>& files) {
   const auto containers = root_ / "containers";
@@ -101,6 +115,7 @@ void Store::create(ContainerConfig& config,
                       "\". You have to remove (or rename) that container to be able to reuse "
                       "that name.");
   }
+  sweep_abandoned(containers);
   auto tmp = containers / (".new-" + config.id);
   try {
     for (const char* sub : {"upper", "work", "merged"}) core::fs::make_dirs(tmp / sub);
