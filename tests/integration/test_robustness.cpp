@@ -178,3 +178,19 @@ TEST_CASE("a container whose monitor is SIGKILLed ends too and is shown Exited")
   CHECK(trim(box.run({"ps", "-aq"}).out).empty());
   CHECK(monitors_of(box).empty());
 }
+
+TEST_CASE("a half-made container dir left by a killed skiff is swept by the next run") {
+  namespace stdfs = std::filesystem;
+  it::require_root();
+  it::Sandbox box;
+  REQUIRE(box.run({"images"}).code == 0);
+  auto stale = box.root() / "containers" / ".new-0000killed";
+  auto fresh = box.root() / "containers" / ".new-1111running";
+  stdfs::create_directories(stale / "upper");
+  stdfs::create_directories(fresh / "upper");
+  stdfs::last_write_time(stale, stdfs::file_time_type::clock::now() - std::chrono::minutes(5));
+  REQUIRE(box.run({"run", "--rm", "busybox", "true"}).code == 0);
+  CHECK_FALSE(stdfs::exists(stale));
+  CHECK(stdfs::exists(fresh));  // may be another skiff's create, still under way
+  stdfs::remove_all(fresh);
+}

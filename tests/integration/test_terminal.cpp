@@ -433,3 +433,22 @@ TEST_CASE("exec -d starts a process in the container and returns at once") {
   ::usleep(1500000);
   CHECK(box.run({"exec", name, "cat", "/tmp/mark"}).out == "ran\n");
 }
+
+TEST_CASE("start -ai gives a -t container its terminal back") {
+  it::require_root();
+  it::Sandbox box;
+  auto name = box.name("startai");
+  {
+    Terminal first(box, {"run", "-it", "--name", name, "busybox", "sh"});
+    REQUIRE(first.prompt());
+    first.type("echo one > /kept; exit 2\r");
+    CHECK(first.wait() == 2);
+  }
+  Terminal again(box, {"start", "-ai", name});
+  REQUIRE(again.prompt());
+  again.type("cat /kept; echo E$((3*3))\r");
+  REQUIRE(again.expect("E9"));
+  CHECK_THAT(again.output(), Catch::Contains("one"));
+  again.type("exit 4\r");
+  CHECK(again.wait() == 4);
+}
