@@ -37,17 +37,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-say()  { printf '[monitor-rss] %s\n' "$*"; }
-warn() { printf '[monitor-rss] WARNING: %s\n' "$*" >&2; }
-die()  { printf '[monitor-rss] ERROR: %s\n' "$*" >&2; exit 1; }
-wanted() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+LOG_TAG=monitor-rss
+. "$(dirname "$0")/lib.sh"
 
-[ -n "$SKIFF" ] || usage 2
-[ -x "$SKIFF" ] || die "$SKIFF is not an executable (build first: make build)"
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, cgroups, mounts)"
+check_skiff
 case $COUNT in ''|*[!0-9]*|0) die "--count wants a positive number" ;; esac
-SKIFF=$(cd "$(dirname "$SKIFF")" && pwd)/$(basename "$SKIFF")
-OUT=${BENCH_OUT:-$(cd "$(dirname "$SKIFF")/.." && pwd)/bench}
+resolve_paths
 
 # --------------------------------------------------------------------------
 # Clean-up, on every exit path.
@@ -65,66 +60,31 @@ cleanup() {
   trap '' INT TERM
   say "cleaning up"
   # skiff: every container of our store.
-  if [ -d "$SKIFF_ROOT/containers" ]; then
-    local ids; ids=$("$SKIFF" ps -aq --no-trunc 2>/dev/null)
-    [ -n "$ids" ] && "$SKIFF" rm -f $ids >/dev/null 2>&1
-  fi
+  if [ -d "$SKIFF_ROOT/containers" ]; then skiff_rm_all; fi
   # docker: our containers (label) and the image we imported, then our dockerd.
-  if [ "$DOCKER_USED" -eq 1 ]; then
-    docker ps -aq --filter label=skiff-bench=1 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
-    [ "$DOCKER_IMPORTED" -eq 1 ] && docker rmi -f "$DOCKER_IMAGE" >/dev/null 2>&1
-  fi
-  if [ -n "$DOCKERD_PID" ]; then
-    kill "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$DOCKERD_PID" 2>/dev/null && kill -9 "$DOCKERD_PID" 2>/dev/null
-    say "stopped the dockerd this script started"
-  fi
+  if [ "$DOCKER_USED" -eq 1 ]; then docker_rm_ours; fi
+  stop_dockerd
   # podman: its store is private to $WORK.
-  if [ "$PODMAN_USED" -eq 1 ]; then
-    "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
-    "${PODMAN[@]}" rmi -af >/dev/null 2>&1
-    "${PODMAN[@]}" system reset -f >/dev/null 2>&1
-  fi
+  podman_reset -t 0
   # any mount still under $WORK (overlays of skiff/podman/docker), deepest first
-  local m
-  for m in $(findmnt -rn -o TARGET 2>/dev/null | grep "^$WORK" | sort -r); do umount -l "$m" 2>/dev/null; done
-  rm -rf "$WORK" 2>/dev/null || warn "could not remove $WORK"
+  remove_work
   # the check: no process left that names our store or one of our containers
   local left="" id
   left+=$(pgrep -f "$WORK" | tr '\n' ' ')
   for id in "${IDS[@]}"; do left+=$(pgrep -f "$id" | tr '\n' ' '); done
   for id in "${IDS[@]}"; do left+=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -name "*$id*" 2>/dev/null | tr '\n' ' '); done
   if [ -n "${left// /}" ]; then warn "left behind: $left"; else say "nothing left behind (containers, monitors, cgroups, stores, images)"; fi
-  if [ ${#CG_MOUNTED[@]} -gt 0 ]; then
-    say "NOTE: left mounted (crun, podman's runtime, needs it on this hybrid host): ${CG_MOUNTED[*]}"
-    say "      undo with: umount ${CG_MOUNTED[*]}  (the controllers then return to cgroup2)"
-  fi
+  cg_mounted_note "crun, podman's runtime,"
 }
-on_signal() { echo; warn "interrupted"; exit 130; }
-trap cleanup EXIT
-trap on_signal INT TERM
+set_traps
 
 # --------------------------------------------------------------------------
 # Host: cgroups (as in run.sh: crun refuses a hybrid host whose cgroup2 holds
 # a controller; podman runs crun here).
 # --------------------------------------------------------------------------
-cg_fix() {
-  local u=/sys/fs/cgroup/unified ctrl
-  [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] || return 0
-  [ -r "$u/cgroup.controllers" ] || return 0
-  for ctrl in $(cat "$u/cgroup.controllers"); do
-    mountpoint -q "/sys/fs/cgroup/$ctrl" && continue
-    say "hybrid cgroups: mounting '$ctrl' as v1 (crun refuses to start otherwise):"
-    say "  mkdir -p /sys/fs/cgroup/$ctrl && mount -t cgroup -o $ctrl cgroup /sys/fs/cgroup/$ctrl"
-    if mkdir -p "/sys/fs/cgroup/$ctrl" && mount -t cgroup -o "$ctrl" cgroup "/sys/fs/cgroup/$ctrl"; then
-      CG_MOUNTED+=("/sys/fs/cgroup/$ctrl")
-    else
-      warn "could not mount $ctrl as v1; podman may fail"
-    fi
-  done
-}
-if [ "$CGROUP_FIX" -eq 1 ] && wanted podman && command -v podman >/dev/null; then cg_fix; fi
+if [ "$CGROUP_FIX" -eq 1 ] && wanted podman && command -v podman >/dev/null; then
+  cg_fix "hybrid cgroups: mounting '%s' as v1 (crun refuses to start otherwise):" "podman may fail"
+fi
 
 # --------------------------------------------------------------------------
 # Measuring one process.
@@ -221,15 +181,11 @@ make_tarball() {
 # --------------------------------------------------------------------------
 # podman: conmon, in a store of its own, on the imported tarball.
 # --------------------------------------------------------------------------
-PULIMIT="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
 podman_start() { "${PODMAN[@]}" run -d --network none $PULIMIT skiff-bench/busybox:latest sleep 60; }
 podman_stop()  { "${PODMAN[@]}" rm -f -t 0 "$1"; }
 if wanted podman; then
   if command -v podman >/dev/null && command -v conmon >/dev/null; then
-    PODMAN=(podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --tmpdir "$WORK/podman/tmp"
-            --cgroup-manager cgroupfs --events-backend file)
-    PODMAN_USED=1
-    mkdir -p "$WORK/podman/tmp"
+    podman_setup
     if make_tarball && "${PODMAN[@]}" import -q "$TARBALL" skiff-bench/busybox:latest >/dev/null 2>"$WORK/podman.err"; then
       measure podman conmon podman_start podman_stop "conmon .*"
     else warn "podman import failed ($(tail -n 3 "$WORK/podman.err" | tr '\n' ' ')); skipped"; fi
@@ -244,17 +200,7 @@ docker_start() { docker run -d --network none --label skiff-bench=1 "$DOCKER_IMA
 docker_stop()  { docker rm -f "$1"; }
 if wanted docker; then
   if command -v docker >/dev/null; then
-    if ! timeout 10 docker info >/dev/null 2>&1 && command -v dockerd >/dev/null; then
-      mkdir -p "$WORK/docker"
-      say "starting dockerd (log: $WORK/dockerd.log)"
-      dockerd --data-root "$WORK/docker/data" --exec-root "$WORK/docker/exec" \
-              --pidfile "$WORK/docker/dockerd.pid" -H "unix://$WORK/docker/docker.sock" \
-              --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
-              >"$WORK/dockerd.log" 2>&1 &
-      DOCKERD_PID=$!
-      export DOCKER_HOST="unix://$WORK/docker/docker.sock"
-      for _ in $(seq 60); do timeout 5 docker info >/dev/null 2>&1 && break; kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
-    fi
+    if ! timeout 10 docker info >/dev/null 2>&1 && command -v dockerd >/dev/null; then start_dockerd; fi
     if timeout 10 docker info >/dev/null 2>&1; then
       DOCKER_USED=1
       if make_tarball && docker import "$TARBALL" "$DOCKER_IMAGE" >/dev/null 2>"$WORK/docker.err"; then

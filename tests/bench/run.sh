@@ -43,32 +43,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-say()  { printf '[bench] %s\n' "$*"; }
-warn() { printf '[bench] WARNING: %s\n' "$*" >&2; }
-die()  { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
-wanted() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+LOG_TAG=bench
+. "$(dirname "$0")/lib.sh"
 
-[ -n "$SKIFF" ] || usage 2
-[ -x "$SKIFF" ] || die "$SKIFF is not an executable (build first: make build)"
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, cgroups, mounts)"
-SKIFF=$(cd "$(dirname "$SKIFF")" && pwd)/$(basename "$SKIFF")
-OUT=${BENCH_OUT:-$(cd "$(dirname "$SKIFF")/.." && pwd)/bench}
+check_skiff
+resolve_paths
 
 # --------------------------------------------------------------------------
 # Tools from Debian, only those missing.
 # --------------------------------------------------------------------------
-apt_install() {  # apt_install pkg...; never lets a package start its service
-  local made_policy=0
-  export DEBIAN_FRONTEND=noninteractive
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
-  fi
-  say "apt-get install $*"
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"; } >/dev/null 2>&1
-  local rc=$?
-  [ "$made_policy" -eq 1 ] && rm -f /usr/sbin/policy-rc.d
-  return $rc
-}
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v python3 >/dev/null || need+=(python3)
@@ -109,8 +92,7 @@ cleanup() {
   say "cleaning up"
   # skiff: remove every container of our store, then any cgroup it left.
   if [ -d "$SKIFF_ROOT/containers" ]; then
-    local ids; ids=$("$SKIFF" ps -aq --no-trunc 2>/dev/null)
-    [ -n "$ids" ] && "$SKIFF" rm -f $ids >/dev/null 2>&1
+    skiff_rm_all
     local id d
     for id in $(skiff_ids); do
       for d in /sys/fs/cgroup/*/skiff/"$id"; do
@@ -134,26 +116,12 @@ cleanup() {
   # cgroups crun/runc made for our ids (they remove them on a normal exit)
   find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name "$ID_PREFIX*" 2>/dev/null | sort -r | xargs -r rmdir 2>/dev/null
   # docker: our containers and the image we imported, then a dockerd we started.
-  if [ -n "${DOCKER_HOST_SET:-}" ] || [ "$DOCKER_IMPORTED" -eq 1 ]; then
-    docker ps -aq --filter label=skiff-bench=1 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
-    [ "$DOCKER_IMPORTED" -eq 1 ] && docker rmi -f "$DOCKER_IMAGE" >/dev/null 2>&1
-  fi
-  if [ -n "$DOCKERD_PID" ]; then
-    kill "$DOCKERD_PID" 2>/dev/null
-    for _ in $(seq 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$DOCKERD_PID" 2>/dev/null && kill -9 "$DOCKERD_PID" 2>/dev/null
-    say "stopped the dockerd this script started (log was $WORK/dockerd.log)"
-  fi
+  if [ -n "${DOCKER_HOST_SET:-}" ] || [ "$DOCKER_IMPORTED" -eq 1 ]; then docker_rm_ours; fi
+  stop_dockerd " (log was $WORK/dockerd.log)"
   # podman: its store is private to $WORK.
-  if [ "$PODMAN_USED" -eq 1 ]; then
-    "${PODMAN[@]}" rm -af >/dev/null 2>&1
-    "${PODMAN[@]}" rmi -af >/dev/null 2>&1
-    "${PODMAN[@]}" system reset -f >/dev/null 2>&1
-  fi
+  podman_reset
   # any mount still under $WORK (overlay of docker/podman), deepest first
-  local m
-  for m in $(findmnt -rn -o TARGET 2>/dev/null | grep "^$WORK" | sort -r); do umount -l "$m" 2>/dev/null; done
-  rm -rf "$WORK" 2>/dev/null || warn "could not remove $WORK"
+  remove_work
   # the checks: no skiff cgroup dir that appeared during the bench, no
   # crun/runc container or cgroup of ours
   local left="" newcg others=""
@@ -175,37 +143,16 @@ cleanup() {
   command -v crun >/dev/null && left+=$(crun list -q 2>/dev/null | grep "^$ID_PREFIX" | tr '\n' ' ')
   command -v runc >/dev/null && left+=$(runc list -q 2>/dev/null | grep "^$ID_PREFIX" | tr '\n' ' ')
   if [ -n "${left// /}" ]; then warn "left behind:$left"; else say "nothing left behind (cgroups, crun/runc containers, store, bundles)"; fi
-  if [ ${#CG_MOUNTED[@]} -gt 0 ]; then
-    say "NOTE: left mounted (crun needs it on this hybrid host): ${CG_MOUNTED[*]}"
-    say "      undo with: umount ${CG_MOUNTED[*]}  (the controllers then return to cgroup2)"
-  fi
+  cg_mounted_note crun
 }
-on_signal() { echo; warn "interrupted"; exit 130; }
-trap cleanup EXIT
-trap on_signal INT TERM
+set_traps
 
 # --------------------------------------------------------------------------
 # Host: cgroups.
 # --------------------------------------------------------------------------
-cg_fix() {
-  # Hybrid host (v1 hierarchies on a tmpfs, cgroup2 at unified/): crun refuses
-  # to start while cgroup2 holds any controller. Give each such controller its
-  # own v1 hierarchy, as a v1 host would have; cgroup2 is then left empty.
-  local u=/sys/fs/cgroup/unified ctrl
-  [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] || return 0
-  [ -r "$u/cgroup.controllers" ] || return 0
-  for ctrl in $(cat "$u/cgroup.controllers"); do
-    mountpoint -q "/sys/fs/cgroup/$ctrl" && continue
-    say "hybrid cgroups: cgroup2 holds '$ctrl'; crun refuses to start so. Mounting it as v1:"
-    say "  mkdir -p /sys/fs/cgroup/$ctrl && mount -t cgroup -o $ctrl cgroup /sys/fs/cgroup/$ctrl"
-    if mkdir -p "/sys/fs/cgroup/$ctrl" && mount -t cgroup -o "$ctrl" cgroup "/sys/fs/cgroup/$ctrl"; then
-      CG_MOUNTED+=("/sys/fs/cgroup/$ctrl")
-    else
-      warn "could not mount $ctrl as v1; crun will likely be skipped"
-    fi
-  done
-}
-if [ "$CGROUP_FIX" -eq 1 ] && { wanted crun || wanted podman; }; then cg_fix; fi
+if [ "$CGROUP_FIX" -eq 1 ] && { wanted crun || wanted podman; }; then
+  cg_fix "hybrid cgroups: cgroup2 holds '%s'; crun refuses to start so. Mounting it as v1:" "crun will likely be skipped"
+fi
 
 # --------------------------------------------------------------------------
 # The rootfs: skiff's own built-in busybox, unpacked by a first run.
@@ -266,14 +213,7 @@ make_tarball() { [ -f "$TARBALL" ] || tar -C "$LAYER" -cf "$TARBALL" .; }
 
 if wanted podman; then
   if command -v podman >/dev/null; then
-    # A store of its own: nothing of the host's podman is touched or pulled.
-    PODMAN=(podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --tmpdir "$WORK/podman/tmp"
-            --cgroup-manager cgroupfs --events-backend file)
-    PODMAN_USED=1
-    mkdir -p "$WORK/podman/tmp"
-    # podman raises nofile and nproc by default, which needs CAP_SYS_RESOURCE
-    # (a sandboxed root may lack it): ask for 1024, as the OCI specs above do.
-    PULIMIT="--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+    podman_setup
     if make_tarball && "${PODMAN[@]}" import -q "$TARBALL" skiff-bench/busybox:latest >/dev/null 2>"$WORK/podman.err" \
        && "${PODMAN[@]}" run --rm --network none $PULIMIT skiff-bench/busybox:latest true 2>>"$WORK/podman.err"; then
       pc=""; for w in "${PODMAN[@]}"; do pc+="$(q "$w") "; done
@@ -286,17 +226,9 @@ if wanted docker; then
   if command -v docker >/dev/null; then
     if ! timeout 10 docker info >/dev/null 2>&1; then
       if command -v dockerd >/dev/null; then
-        # No daemon answering: start one of our own, on a private socket and
-        # data root, that touches neither iptables nor a bridge.
-        mkdir -p "$WORK/docker"
-        say "starting dockerd (log: $WORK/dockerd.log)"
-        dockerd --data-root "$WORK/docker/data" --exec-root "$WORK/docker/exec" \
-                --pidfile "$WORK/docker/dockerd.pid" -H "unix://$WORK/docker/docker.sock" \
-                --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
-                >"$WORK/dockerd.log" 2>&1 &
-        DOCKERD_PID=$!
-        export DOCKER_HOST="unix://$WORK/docker/docker.sock" DOCKER_HOST_SET=1
-        for _ in $(seq 60); do timeout 5 docker info >/dev/null 2>&1 && break; kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
+        # No daemon answering: start one of our own.
+        export DOCKER_HOST_SET=1
+        start_dockerd
       fi
     else
       DOCKER_HOST_SET=1
