@@ -83,10 +83,10 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
 }
 
 // What a detached container's monitor serves: the container's output (two
-// pipes, or the master side of its pty with -t) and the attach socket.
+// pipes, or the master side of its pty with -t, which the container's
+// process makes in its own devpts and hands over) and the attach socket.
 struct Output {
   core::Fd out, err;  // err is unused with a pty: one stream, like a terminal
-  core::Fd terminal;  // the pty's slave side, for the container (with -t)
   core::Fd attach;    // listening socket for `skiff attach`
 };
 
@@ -102,19 +102,6 @@ Output redirect_output_to_pipes() {
   Output o;
   o.out.reset(out[0]);
   o.err.reset(err[0]);
-  return o;
-}
-
-// A pseudo-terminal: the master side stays with the monitor, the slave side
-// becomes the container's terminal (launch::child_side takes it).
-Output open_terminal() {
-  Output o;
-  o.out.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!o.out.valid() || ::grantpt(o.out.get()) < 0 || ::unlockpt(o.out.get()) < 0)
-    throw core::SystemError(errno, "posix_openpt");
-  char name[64];
-  if (::ptsname_r(o.out.get(), name, sizeof name) != 0) throw core::SystemError(errno, "ptsname");
-  o.terminal.reset(core::sys::open(name, O_RDWR | O_NOCTTY));
   return o;
 }
 
@@ -143,7 +130,6 @@ std::string fd_arg(const core::Fd& fd) { return fd.valid() ? std::to_string(fd.g
   auto dir = self_dir();
   std::string monitor = dir + "/skiff-monitor", skiff = dir + "/skiff";
   std::string log = (store.container_dir(id) / "log").string();
-  output.terminal.reset();  // the container's side: not ours to keep
   std::vector<std::string> args = {"skiff-monitor", skiff, store.root().string(), id,
                                    std::to_string(pid), fd_arg(cli), fd_arg(output.out),
                                    fd_arg(output.err), log, fd_arg(output.attach)};
@@ -174,10 +160,10 @@ std::string fd_arg(const core::Fd& fd) { return fd.valid() ? std::to_string(fd.g
     detach_from_cli(config.spec);
     Output output;
     if (detached) {
-      output = config.spec.process.tty ? open_terminal() : redirect_output_to_pipes();
+      if (!config.spec.process.tty) output = redirect_output_to_pipes();
       output.attach = listen_for_attach(config.id);
     }
-    pid_t pid = launch::start(config.spec, output.terminal.valid() ? output.terminal.get() : -1);
+    pid_t pid = launch::start(config.spec, &output.out);  // with -t: the pty's master side
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});
     core::Fd cli(report_fd);

@@ -4,9 +4,11 @@
 // function of its module; this file only puts them in order and explains
 // the order. Mounts made here live in the container's mount namespace and
 // vanish with it: none of them needs undoing.
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,16 +68,54 @@ void mount_system_dirs(const ContainerSpec& spec) {
   chroot::mount_system(rootfs_dir(spec));
 }
 
-// /dev/console is the terminal of the container's "machine": the pty, when
-// it has one (Docker binds it the same way).
-void bind_console(const ContainerSpec& spec) {
-  if (!spec.process.tty || !isolated(spec)) return;
-  Step step("02-chroot", "bind the container's pty as /dev/console");
-  auto console = rootfs_dir(spec) / "dev/console";
-  core::fs::write_file_atomic(console, "");
-  char name[64];
-  if (::ttyname_r(STDIN_FILENO, name, sizeof name) != 0) throw core::SystemError(errno, "ttyname");
-  core::sys::mount(name, console, "", MS_BIND);
+
+void send_fd(int sync, int fd) {
+  char byte = 'T';
+  struct iovec iov {&byte, 1};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  auto* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sync, &msg, 0) < 0) throw core::SystemError(errno, "sendmsg(terminal)");
+}
+
+// The pty's slave side becomes the process's terminal: a new session (so
+// it can have a controlling terminal), TIOCSCTTY, and fds 0, 1 and 2. With
+// a controlling terminal, Ctrl-C and job control work inside.
+void take_terminal_inside(int terminal) {
+  if (::setsid() < 0) throw core::SystemError(errno, "setsid");
+  if (::ioctl(terminal, TIOCSCTTY, 0) < 0) throw core::SystemError(errno, "ioctl(TIOCSCTTY)");
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(terminal, fd);
+  if (terminal > STDERR_FILENO) ::close(terminal);
+}
+
+// With -t: a pty in the container's own devpts (so that inside it is
+// /dev/pts/0, and no host terminal is reachable), its master side sent to
+// the parent for the monitor, its slave side our terminal and, bound, the
+// container's /dev/console (the terminal of its "machine").
+void make_terminal(const ContainerSpec& spec, int sync) {
+  if (!spec.process.tty) return;
+  Step step("01-lifecycle", "make the container's terminal (a pty of its devpts, /dev/console)");
+  auto pts = isolated(spec) ? rootfs_dir(spec) / "dev/pts" : std::filesystem::path("/dev/pts");
+  core::Fd master(core::sys::open(pts / "ptmx", O_RDWR | O_NOCTTY));
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw core::SystemError(errno, "ioctl(TIOCSPTLCK)");
+  core::Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY));
+  if (!slave.valid()) throw core::SystemError(errno, "ioctl(TIOCGPTPEER)");
+  send_fd(sync, master.get());
+  if (isolated(spec)) {
+    auto console = rootfs_dir(spec) / "dev/console";
+    core::fs::write_file_atomic(console, "");
+    core::sys::mount("/proc/self/fd/" + std::to_string(slave.get()), console, "", MS_BIND);
+  }
+  take_terminal_inside(slave.release());
 }
 
 void protect_kernel_files(const ContainerSpec& spec) {
@@ -168,16 +208,8 @@ void become_process(const ContainerSpec& spec, const ProcessSpec& process) {
   exec(p.path, process, p.env);
 }
 
-// The pty's slave side becomes the process's terminal: a new session (so
-// it can have a controlling terminal), TIOCSCTTY, and fds 0, 1 and 2. With
-// a controlling terminal, Ctrl-C and job control work inside.
 void take_terminal(int terminal) {
-  if (terminal < 0) return;
-  Step step("01-lifecycle", "make the pty the container's controlling terminal");
-  if (::setsid() < 0) throw core::SystemError(errno, "setsid");
-  if (::ioctl(terminal, TIOCSCTTY, 0) < 0) throw core::SystemError(errno, "ioctl(TIOCSCTTY)");
-  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(terminal, fd);
-  if (terminal > STDERR_FILENO) ::close(terminal);
+  if (terminal >= 0) take_terminal_inside(terminal);
 }
 
 void report_and_exit(int sync, const std::exception& e) {
@@ -186,15 +218,14 @@ void report_and_exit(int sync, const std::exception& e) {
   ::_exit(core::kExitRuntimeError);
 }
 
-void child_side(const ContainerSpec& spec, int sync, int terminal) {
+void child_side(const ContainerSpec& spec, int sync) {
   try {
     wait_for_parent(sync);
-    take_terminal(terminal);        // 01-lifecycle
     enter_cgroup_namespace(spec);   // 04-cgroups
     isolate_mounts(spec);           // 03-namespaces
     mount_rootfs(spec);             // 05-images
     mount_system_dirs(spec);        // 02-chroot
-    bind_console(spec);             // 02-chroot
+    make_terminal(spec, sync);      // 01-lifecycle
     protect_kernel_files(spec);     // 11-security
     bind_identity_files(spec);      // 03-namespaces
     enter_root(spec);               // 02-chroot

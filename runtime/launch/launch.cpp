@@ -64,7 +64,7 @@ std::optional<cgroups::Cgroup> create_cgroup(const ContainerSpec& spec) {
   return cgroups::Cgroup::create(cgroups::detect(), cgroup_name(spec), spec.limits);
 }
 
-pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end, int terminal) {
+pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
   int fds[2];
   // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
   // when its exec succeeds, which is how the parent learns of that success.
@@ -79,7 +79,7 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end, int terminal)
   pid_t pid = ns::clone_process(flags);
   if (pid == 0) {
     parent_end.reset();
-    child_side(spec, child_end.release(), terminal);
+    child_side(spec, child_end.release());
   }
   return pid;
 }
@@ -111,12 +111,38 @@ void wait_for_exec(const core::Fd& sync) {
 
 }  // namespace
 
-pid_t start(const ContainerSpec& spec, int terminal) {
+// The pty's master side, passed by the child as an SCM_RIGHTS message; or
+// the child's error report instead, if it failed before.
+core::Fd receive_terminal(const core::Fd& sync) {
+  ChildReport report{};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov {&report, sizeof report};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sync.get(), &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (auto* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS) {
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return core::Fd(fd);
+  }
+  if (n != static_cast<ssize_t>(sizeof report))
+    throw core::Error("the container's process died before it made its terminal");
+  report.message[sizeof report.message - 1] = '\0';
+  throw core::Error(report.message, report.exit_code);
+}
+
+pid_t start(const ContainerSpec& spec, core::Fd* terminal) {
   CgroupOwner cgroup(create_cgroup(spec));
   core::Fd sync;
-  ChildOwner child(clone_child(spec, sync, terminal));
+  ChildOwner child(clone_child(spec, sync));
   join_cgroup(cgroup.get(), child.pid());
   release_child(sync);
+  if (spec.process.tty && terminal) *terminal = receive_terminal(sync);
   wait_for_exec(sync);
   cgroup.release();
   return child.release();

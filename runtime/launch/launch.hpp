@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include "core/fd.hpp"
 #include "launch/spec.hpp"
 
 namespace skiff::launch {
@@ -24,7 +25,10 @@ namespace skiff::launch {
 // caller, which must reap it. On failure nothing is left behind (the child is
 // killed and reaped, the cgroup removed) and the child's error is rethrown as
 // core::Error with Docker's exit code (125, 126 or 127).
-pid_t start(const ContainerSpec& spec, int terminal = -1);
+// With spec.process.tty, TERMINAL receives the master side of the pty the
+// child made in the container's own devpts (runc's "console socket", done
+// over our sync socket).
+pid_t start(const ContainerSpec& spec, core::Fd* terminal = nullptr);
 
 // The last steps of the child side, shared with `exec`: resolve PROCESS's
 // user, working directory and command inside the container's root, drop
@@ -41,9 +45,6 @@ void take_terminal(int terminal);
 
 // The child side; never returns (execs the command or _exits with a report
 // written to SYNC_FD). Exposed for the pipeline's tests.
-// TERMINAL, when not -1, is the slave side of the container's pty: it
-// becomes the child's controlling terminal, stdin, stdout and stderr, and
-// its /dev/console.
-[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd, int terminal = -1);
+[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd);
 
 }  // namespace skiff::launch
