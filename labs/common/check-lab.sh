@@ -3,7 +3,8 @@
 # grader (labs/CMakeLists.txt), each through scripts/grade.sh:
 #   full      the solution scores full marks
 #   not-full  the untouched starter does not
-#   mutants   every mutant (mutants/*/) fails at least one check, and every
+#   mutants   every mutant (mutants/NAME.patch: the solution with one
+#             realistic mistake) fails at least one check, and every
 #             check fails for at least one mutant: no check is a stub that
 #             always passes, no mutant slips through
 # Grades in $GRADE_DIR (labs/CMakeLists.txt gives each lab its own folder).
@@ -31,6 +32,12 @@ grade() {
       "$out/checks.tsv" "$out/checks-list.tsv" >"$out/result.tsv"
 }
 
+# materialize NAME DEST: the solution with mutants/NAME.patch applied.
+materialize() {
+  rm -rf "$2" && mkdir -p "$2" && cp "$lab_dir"/solution/* "$2"/ &&
+    patch -s -p1 -d "$2" -i "$lab_dir/mutants/$1.patch"
+}
+
 mkdir -p "$out"
 case $mode in
   full)
@@ -44,11 +51,12 @@ case $mode in
   mutants)
     ok=0
     declare -A caught=()
-    mutants=("$lab_dir"/mutants/*/)
-    [ -d "${mutants[0]}" ] || { echo "check-lab: $lab has no mutants/"; exit 1; }
+    mutants=("$lab_dir"/mutants/*.patch)
+    [ -f "${mutants[0]}" ] || { echo "check-lab: $lab has no mutants/*.patch"; exit 1; }
     for m in "${mutants[@]}"; do
-      name=$(basename "$m")
-      grade "$m" >/dev/null
+      name=$(basename "$m" .patch)
+      materialize "$name" "$out.mutant" || { echo "check-lab: $m does not apply"; exit 1; }
+      grade "$out.mutant" >/dev/null
       failed=$(awk -F'\t' '$2 == 0 { print $3 }' "$out/result.tsv")
       if [ -z "$failed" ]; then
         echo "mutant $name: passes every check — no check can see its mistake"; ok=1

@@ -11,7 +11,8 @@
 #             FIXED files...          the lab's own sources compiled with the
 #                                     student's (a main, headers in fixed/)
 #             CHECKS files...         the Catch2 checks (grader/*.cpp)
-#             [REFERENCES mutant...]  mutants/<m>/ built like a submission,
+#             [REFERENCES mutant...]  mutants/<m>.patch applied to the
+#                                     solution and built like a submission,
 #                                     as bin/<name>-<m>: a known-wrong program
 #                                     a check runs to prove it can see the fault
 #             [HELPERS files.c...]    C programs built static (-static), e.g.
@@ -42,10 +43,20 @@ function(skiff_lab)
   set(definitions LAB_PROGRAM="$<TARGET_FILE:${L_PROGRAM}>")
   set(tools "")
   foreach(ref IN LISTS L_REFERENCES)
+    # A mutant is kept as a patch on the solution; here it is made whole.
+    set(ref_dir ${CMAKE_CURRENT_BINARY_DIR}/mutants/${ref})
+    set(patch_file ${LAB_DIR}/mutants/${ref}.patch)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${patch_file})
+    file(REMOVE_RECURSE ${ref_dir})
+    file(COPY ${LAB_DIR}/solution/ DESTINATION ${ref_dir})
+    execute_process(COMMAND patch -s -p1 -d ${ref_dir} -i ${patch_file} RESULT_VARIABLE patched)
+    if(NOT patched EQUAL 0)
+      message(FATAL_ERROR "${patch_file} does not apply to the solution")
+    endif()
     set(ref_files ${student_names})
-    list(TRANSFORM ref_files PREPEND ${LAB_DIR}/mutants/${ref}/)
+    list(TRANSFORM ref_files PREPEND ${ref_dir}/)
     add_executable(${L_PROGRAM}-${ref} ${L_FIXED} ${ref_files})
-    target_include_directories(${L_PROGRAM}-${ref} PRIVATE ${LAB_DIR}/mutants/${ref} ${LAB_DIR}/fixed)
+    target_include_directories(${L_PROGRAM}-${ref} PRIVATE ${ref_dir} ${LAB_DIR}/fixed)
     string(TOUPPER ${ref} REF)
     list(APPEND definitions LAB_REFERENCE_${REF}="$<TARGET_FILE:${L_PROGRAM}-${ref}>")
     list(APPEND tools ${L_PROGRAM}-${ref})
