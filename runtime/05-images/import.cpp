@@ -165,18 +165,7 @@ std::string import_locked(const stdfs::path& dir, int in, const std::string& sou
   track_if_new(undo, layout.blob_path("sha256:" + oci::sha256_hex(manifest_text)));
   auto manifest = layout.put_blob(oci::kManifestType, manifest_text);
 
-  if (!name) {
-    layout.add_unnamed(manifest);
-  } else {
-    // The image that held the name before keeps its place, untagged.
-    auto before = detail::lookup_ref(layout.read_index(), name->full());
-    layout.set_ref(manifest, name->full());
-    if (before && before->digest != manifest.digest) {
-      bool still_named = false;
-      for (const auto& d : layout.read_index()) still_named = still_named || d.digest == before->digest;
-      if (!still_named) layout.add_unnamed(*before);
-    }
-  }
+  detail::name_image(layout, manifest, name);
   undo.commit();
   return config.digest;
 }

@@ -5,6 +5,9 @@
 // is replaced whole (write to a temporary file, then rename), so a reader
 // sees the old index or the new one, never half of one.
 #include <nlohmann/json.hpp>
+#include <stdio.h>
+
+#include <cerrno>
 
 #include "05-images/oci.hpp"
 #include "core/error.hpp"
@@ -74,6 +77,27 @@ Descriptor Layout::put_blob(std::string_view media_type, std::string_view conten
   if (!stdfs::exists(path)) core::fs::write_file_atomic(path, content);
   return d;
 }
+
+Descriptor Layout::put_blob_file(std::string_view media_type, const stdfs::path& file,
+                                 std::string_view expected_digest) const {
+  std::error_code ec;
+  Descriptor d{std::string(media_type), "sha256:" + sha256_file_hex(file),
+               static_cast<int64_t>(stdfs::file_size(file)), {}};
+  if (!expected_digest.empty() && d.digest != expected_digest) {
+    stdfs::remove(file, ec);
+    throw core::Error("blob " + std::string(expected_digest) + ": the content received has digest " +
+                      d.digest + ", not the one expected");
+  }
+  auto path = blob_path(d.digest);
+  if (::rename(file.c_str(), path.c_str()) < 0) {
+    int err = errno;
+    stdfs::remove(file, ec);
+    throw core::SystemError(err, "rename(" + file.string() + " → " + path.string() + ")");
+  }
+  return d;
+}
+
+bool Layout::has_blob(std::string_view digest) const { return stdfs::exists(blob_path(digest)); }
 
 std::string Layout::read_blob(const Descriptor& d) const {
   auto path = blob_path(d.digest);

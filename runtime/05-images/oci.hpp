@@ -91,6 +91,13 @@ class Layout {
   stdfs::path blob_path(std::string_view digest) const;
   // Stores CONTENT under its digest (atomically; no-op if already there).
   Descriptor put_blob(std::string_view media_type, std::string_view content) const;
+  // Hashes FILE (written somewhere inside the store, so rename works) and
+  // moves it to its place under its digest. With EXPECTED_DIGEST, a file whose
+  // content does not match is deleted and core::Error is thrown: a download
+  // is never stored under a name it does not deserve.
+  Descriptor put_blob_file(std::string_view media_type, const stdfs::path& file,
+                           std::string_view expected_digest = {}) const;
+  bool has_blob(std::string_view digest) const;
   // Reads a small blob and checks it against its digest.
   std::string read_blob(const Descriptor& d) const;
   // Hashes a (possibly large) blob file without loading it.

@@ -96,6 +96,23 @@ std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& in
   return std::nullopt;
 }
 
+void name_image(const oci::Layout& layout, const oci::Descriptor& manifest,
+                const std::optional<Reference>& name) {
+  if (!name) {
+    layout.add_unnamed(manifest);
+    return;
+  }
+  if (!name->digest.empty()) throw core::Error("refusing to create a tag with a digest reference");
+  // The image that held the name before keeps its place, untagged.
+  auto before = lookup_ref(layout.read_index(), name->full());
+  layout.set_ref(manifest, name->full());
+  if (before && before->digest != manifest.digest) {
+    bool still_listed = false;
+    for (const auto& d : layout.read_index()) still_listed = still_listed || d.digest == before->digest;
+    if (!still_listed) layout.add_unnamed(*before);
+  }
+}
+
 Image load_image(const stdfs::path& dir, const oci::Descriptor& manifest,
                  const std::vector<oci::Descriptor>& index) {
   oci::Layout layout(dir);

@@ -28,6 +28,13 @@ std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& in
 Image load_image(const stdfs::path& images_dir, const oci::Descriptor& manifest,
                  const std::vector<oci::Descriptor>& index);
 
+// Gives MANIFEST the name NAME (a tag; a digest reference is refused) or, with
+// no name, lists it untagged. The image that held NAME before stays in the
+// store, untagged (Docker's <none>), unless another name still holds it.
+// The caller holds the store lock.
+void name_image(const oci::Layout& layout, const oci::Descriptor& manifest,
+                const std::optional<Reference>& name);
+
 // What every image builder writes (builtin_busybox.cpp): SECONDS since the
 // epoch as RFC 3339 ("2024-05-01T12:00:00Z"), the OCI name of this machine's
 // architecture ("amd64"), and a one-layer manifest. Pure but the second.

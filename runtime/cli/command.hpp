@@ -8,9 +8,12 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "05-images/images.hpp"
 #include "engine/store.hpp"
 
 namespace skiff::cli {
@@ -55,6 +58,31 @@ int cmd_unpause(Context&, const std::vector<std::string>&);
 int cmd_rename(Context&, const std::vector<std::string>&);
 int cmd_top(Context&, const std::vector<std::string>&);
 int cmd_stats(Context&, const std::vector<std::string>&);
+// Images (lesson 05): cli/images.cpp, cli/registry.cpp, cli/commit.cpp, cli/archive.cpp.
+int cmd_pull(Context&, const std::vector<std::string>&);
+int cmd_push(Context&, const std::vector<std::string>&);
+int cmd_login(Context&, const std::vector<std::string>&);
+int cmd_logout(Context&, const std::vector<std::string>&);
+int cmd_tag(Context&, const std::vector<std::string>&);
+int cmd_rmi(Context&, const std::vector<std::string>&);
+int cmd_history(Context&, const std::vector<std::string>&);
+int cmd_image_prune(Context&, const std::vector<std::string>&);
+int cmd_image_inspect(Context&, const std::vector<std::string>&);
+int cmd_commit(Context&, const std::vector<std::string>&);
+int cmd_save(Context&, const std::vector<std::string>&);
+int cmd_load(Context&, const std::vector<std::string>&);
+int cmd_export(Context&, const std::vector<std::string>&);
+// The image `run` starts from: found in the store, or pulled when missing,
+// as Docker does ("Unable to find image 'x' locally", then the pull).
+images::Image image_for_run(Context&, const std::string& name);
+// `inspect` of a name that is not a container: the image's JSON (Docker's
+// keys), or nullopt when no image has that name either.
+std::optional<nlohmann::ordered_json> image_inspect_json(Context&, const std::string& name);
+// `skiff image SUBCOMMAND`: ls, pull, push, tag, rm, prune, inspect, history,
+// save, load, import (cli/images.cpp).
+int cmd_image(Context&, const std::vector<std::string>&);
+// Volumes (lesson 06): `skiff volume create|ls|inspect|rm|prune` (cli/volume.cpp).
+int cmd_volume(Context&, const std::vector<std::string>&);
 int cmd_exited(Context&, const std::vector<std::string>&);  // internal: the monitor's
 
 // Exit code of commands other than run when an object is missing: Docker's 1.

@@ -171,6 +171,8 @@ int cmd_inspect(Context& ctx, const std::vector<std::string>& args) {
     if (auto id = ctx.store.resolve(key)) {
       out.push_back(inspect_json(ctx.store.load_config(*id),
                                  lifecycle::current_state(ctx.store, *id)));
+    } else if (auto image = image_inspect_json(ctx, key)) {
+      out.push_back(*image);
     } else {
       std::cerr << "skiff: No such object: " << key << "\n";
       code = kExitFailure;

@@ -6,6 +6,7 @@
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
+#include "core/error.hpp"
 
 namespace skiff::cli {
 
@@ -42,6 +43,33 @@ int cmd_images(Context& ctx, const std::vector<std::string>& args) {
   }
   if (!quiet) std::cout << table(rows);
   return 0;
+}
+
+int cmd_tag(Context&, const std::vector<std::string>&) { throw core::Error("tag: not implemented yet"); }
+int cmd_rmi(Context&, const std::vector<std::string>&) { throw core::Error("rmi: not implemented yet"); }
+int cmd_history(Context&, const std::vector<std::string>&) { throw core::Error("history: not implemented yet"); }
+int cmd_image_prune(Context&, const std::vector<std::string>&) { throw core::Error("image prune: not implemented yet"); }
+std::optional<nlohmann::ordered_json> image_inspect_json(Context&, const std::string&) { return std::nullopt; }
+int cmd_image_inspect(Context&, const std::vector<std::string>&) { throw core::Error("image inspect: not implemented yet"); }
+
+int cmd_image(Context& ctx, const std::vector<std::string>& args) {
+  struct Sub {
+    const char* name;
+    CommandFn run;
+  };
+  static const Sub kSubs[] = {
+      {"ls", cmd_images},     {"list", cmd_images}, {"pull", cmd_pull},       {"push", cmd_push},
+      {"tag", cmd_tag},       {"rm", cmd_rmi},      {"prune", cmd_image_prune}, {"inspect", cmd_image_inspect},
+      {"history", cmd_history}, {"save", cmd_save}, {"load", cmd_load},       {"import", cmd_import},
+  };
+  if (args.empty() || args[0] == "--help") {
+    std::cout << "Usage:  skiff image COMMAND\n\nManage images\n\nCommands:\n";
+    for (const auto& s : kSubs) std::cout << "  " << s.name << "\n";
+    return args.empty() ? kExitFailure : 0;
+  }
+  for (const auto& s : kSubs)
+    if (args[0] == s.name) return s.run(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
+  throw core::Error("'image " + args[0] + "' is not a skiff command (see 'skiff image --help')", kExitFailure);
 }
 
 }  // namespace skiff::cli

@@ -164,13 +164,8 @@ std::vector<std::pair<std::string, std::string>> identity_files(const engine::Co
 int cmd_run(Context& ctx, const std::vector<std::string>& args) {
   auto p = parse("run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", run_options(), args, true);
   if (p.positional.empty()) throw core::Error("\"skiff run\" requires at least 1 argument");
-  images::Store images(ctx.store.images_dir());
-  auto image = images.find(p.positional.front());
-  if (!image) {
-    auto ref = images::parse_reference(p.positional.front());
-    throw core::Error("Unable to find image '" + ref.familiar() + "' locally");
-  }
-  auto config = make_config(ctx.store, p, *image);
+  auto image = image_for_run(ctx, p.positional.front());
+  auto config = make_config(ctx.store, p, image);
   auto detach_keys = p.options["detach-keys"].as<std::string>();
   lifecycle::parse_detach_keys(detach_keys);  // a bad one fails before anything is made
   ctx.store.create(config, identity_files(config));

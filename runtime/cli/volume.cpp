@@ -1,0 +1,6 @@
+// cli/volume.cpp — scaffolding: each command here is being written (this file is replaced).
+#include "cli/command.hpp"
+#include "core/error.hpp"
+namespace skiff::cli {
+int cmd_volume(Context&, const std::vector<std::string>&) { throw core::Error("volume: not implemented yet"); }
+}  // namespace skiff::cli
