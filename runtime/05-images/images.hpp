@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ struct RuntimeConfig {
 struct Image {
   std::string id;                       // "sha256:<hex of the config blob>"
   std::vector<std::string> repo_tags;   // familiar names, e.g. "busybox:latest"
+  std::vector<std::string> repo_digests;  // "busybox@sha256:…": where it was pulled from
+  std::string manifest_digest;          // the manifest index.json points at
   std::string created;                  // RFC 3339, from the config
   int64_t size = 0;                     // bytes of the unpacked layers
   RuntimeConfig config;
@@ -82,6 +85,29 @@ class Store {
   // directories are unpacked again; present ones are not re-hashed.
   std::optional<Image> find(const std::string& name_or_id);
   std::vector<Image> list();
+
+  // ---- changing names and removing images (manage.cpp) ----
+  // What removing did, in Docker's words: the names dropped ("Untagged:")
+  // and the blobs and layers freed ("Deleted:"), with their unpacked size.
+  struct Removal {
+    std::vector<std::string> untagged;  // "busybox:latest", "busybox@sha256:…"
+    std::vector<std::string> deleted;   // image id, then each freed layer's diff_id
+    int64_t reclaimed = 0;              // bytes of the unpacked layers freed
+  };
+
+  // Gives IMAGE the name TARGET too (`skiff tag`). A name that pointed at
+  // another image leaves that one untagged.
+  void tag(const Image& image, const Reference& target);
+  // Drops the name REF (a tag, or name@digest). An image left without any
+  // name stays in the store, untagged, unless REMOVE_IF_LAST: then it is
+  // removed as remove() does. Throws core::Error if nothing has that name.
+  Removal untag(const Reference& ref, bool remove_if_last);
+  // Removes IMAGE: every name, its manifest and config, and each layer
+  // (blob and unpacked directory) that no other image uses. The caller
+  // decides whether containers still need it (Docker's policy is in cli/).
+  Removal remove(const Image& image);
+  // The image's config blob (verified), for inspect and history.
+  nlohmann::json config(const Image& image) const;
 
   // Builds docker.io/library/busybox:latest from Debian's busybox-static
   // (/bin/busybox) if the store lacks it, and returns it. Safe to call from

@@ -135,6 +135,22 @@ void Layout::set_ref(const Descriptor& manifest, const std::string& name) const 
   core::fs::write_file_atomic(dir_ / "index.json", index.dump(2) + "\n");
 }
 
+std::vector<Descriptor> Layout::remove_entries(
+    const std::function<bool(const Descriptor&)>& drop) const {
+  json index = read_index_json(dir_ / "index.json");
+  json kept = json::array();
+  std::vector<Descriptor> dropped;
+  for (const auto& m : index.value("manifests", json::array())) {
+    auto d = descriptor_from_json(m);
+    if (drop(d)) dropped.push_back(d);
+    else kept.push_back(m);
+  }
+  if (dropped.empty()) return dropped;
+  index["manifests"] = kept;
+  core::fs::write_file_atomic(dir_ / "index.json", index.dump(2) + "\n");
+  return dropped;
+}
+
 void Layout::add_unnamed(const Descriptor& manifest) const {
   json index = read_index_json(dir_ / "index.json");
   json manifests = index.value("manifests", json::array());

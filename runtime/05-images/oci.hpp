@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <memory>
@@ -34,6 +35,7 @@ inline constexpr const char* kDockerManifestType =
 inline constexpr const char* kConfigType = "application/vnd.oci.image.config.v1+json";
 inline constexpr const char* kLayerTarType = "application/vnd.oci.image.layer.v1.tar";
 inline constexpr const char* kLayerGzipType = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr const char* kLayerZstdType = "application/vnd.oci.image.layer.v1.tar+zstd";
 // The annotation that names a manifest in index.json. skiff stores the full
 // reference ("docker.io/library/busybox:latest") so that names never clash.
 inline constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
@@ -108,6 +110,9 @@ class Layout {
   // Points NAME (a full reference) at MANIFEST, replacing the entry that
   // held NAME before. The caller holds the store lock.
   void set_ref(const Descriptor& manifest, const std::string& name) const;
+  // Drops from index.json every entry for which DROP is true; returns them.
+  // The caller holds the lock.
+  std::vector<Descriptor> remove_entries(const std::function<bool(const Descriptor&)>& drop) const;
   // Lists MANIFEST in index.json without a name, unless an entry without a
   // name already lists it: an untagged image (Docker's <none>:<none>), kept
   // so that `images` shows it and its id finds it. The caller holds the lock.

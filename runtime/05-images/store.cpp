@@ -47,21 +47,20 @@ std::optional<Reference> parse_ref_name(const std::string& name) {
   }
 }
 
-std::vector<std::string> tags_of(const std::vector<oci::Descriptor>& index,
-                                 const std::string& manifest_digest) {
-  std::vector<std::string> tags;
+// The names index.json gives MANIFEST_DIGEST: tags ("busybox:latest") and,
+// for pulled images, repo digests ("busybox@sha256:…"), which are not tags.
+void names_of(const std::vector<oci::Descriptor>& index, const std::string& manifest_digest,
+              Image& image) {
   for (const auto& d : index) {
     if (d.digest != manifest_digest || d.ref_name().empty()) continue;
     auto ref = parse_ref_name(d.ref_name());
-    if (!ref) tags.push_back(d.ref_name());
-    else if (!ref->tag.empty()) tags.push_back(ref->familiar());  // digests are not tags
+    if (!ref) image.repo_tags.push_back(d.ref_name());
+    else if (!ref->tag.empty()) image.repo_tags.push_back(ref->familiar());
+    else image.repo_digests.push_back(ref->familiar());
   }
-  return tags;
 }
 
-bool is_manifest(const oci::Descriptor& d) {
-  return d.media_type == oci::kManifestType || d.media_type == oci::kDockerManifestType;
-}
+using detail::is_manifest;
 
 // Unpacks the layers that have no directory yet. Taking the lock only when
 // one is missing keeps `run` from queueing behind a long pull.
@@ -88,6 +87,10 @@ std::string config_digest(const stdfs::path& dir, const oci::Descriptor& manifes
 }  // namespace
 
 namespace detail {
+
+bool is_manifest(const oci::Descriptor& d) {
+  return d.media_type == oci::kManifestType || d.media_type == oci::kDockerManifestType;
+}
 
 std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& index,
                                           const std::string& full_name) {
@@ -128,7 +131,8 @@ Image load_image(const stdfs::path& dir, const oci::Descriptor& manifest,
 
   Image image;
   image.id = config_desc.digest;
-  image.repo_tags = tags_of(index, manifest.digest);
+  image.manifest_digest = manifest.digest;
+  names_of(index, manifest.digest, image);
   image.created = config.value("created", "");
   image.config = runtime_config(config.value("config", json::object()));
   for (const auto& d : diff_ids) {
@@ -212,7 +216,11 @@ std::vector<Image> Store::list() {
     Image image = detail::load_image(dir_, d, index);
     auto same = std::find_if(images.begin(), images.end(), [&](auto& i) { return i.id == image.id; });
     if (same == images.end()) images.push_back(std::move(image));
-    else same->repo_tags.insert(same->repo_tags.end(), image.repo_tags.begin(), image.repo_tags.end());
+    else {
+      same->repo_tags.insert(same->repo_tags.end(), image.repo_tags.begin(), image.repo_tags.end());
+      same->repo_digests.insert(same->repo_digests.end(), image.repo_digests.begin(),
+                                image.repo_digests.end());
+    }
   }
   return images;
 }

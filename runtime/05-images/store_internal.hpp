@@ -18,6 +18,9 @@ namespace skiff::images::detail {
 // The name of the image skiff builds from /bin/busybox.
 inline constexpr const char* kBuiltinBusybox = "docker.io/library/busybox:latest";
 
+// An image manifest (OCI or Docker schema 2), not an index or anything else.
+bool is_manifest(const oci::Descriptor& d);
+
 // The manifest that index.json names FULL_NAME ("docker.io/library/x:tag").
 std::optional<oci::Descriptor> lookup_ref(const std::vector<oci::Descriptor>& index,
                                           const std::string& full_name);
