@@ -9,9 +9,12 @@ packages=(
   libcap-dev                                # capabilities (lesson 11)
   nlohmann-json3-dev                        # the store's records, inspect
   libarchive-dev nettle-dev                 # image layers; sha256 digests (nettle)
-  zlib1g-dev libbz2-dev liblzma-dev libacl1-dev   # libarchive's own, linked statically
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev   # libarchive's own, linked statically
   catch2                                    # the tests
   busybox-static                            # the built-in busybox image
+  skopeo podman                             # tests: save/load read and written by other tools
+  libcurl4-openssl-dev                      # pull/push: curl.h at build time, libcurl.so.4 dlopen'ed
+  docker-registry umoci python3             # tests: a local registry, images made for it, its token server
 )
 
 missing=()

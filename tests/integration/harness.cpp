@@ -175,6 +175,10 @@ Sandbox::Sandbox() {
   if (!::mkdtemp(dir)) FAIL("mkdtemp: " << std::strerror(errno));
   root_ = dir;
   for (const auto& d : all_skiff_cgroup_dirs()) cgroups_before_.insert(d);
+  // Network safety: a test that runs a missing image makes skiff pull it;
+  // Docker Hub's stand-in is then a closed loopback port, never the internet
+  // (a registry test that needs one sets its own).
+  ::setenv("SKIFF_DOCKER_HUB", "127.0.0.1:9", 0);
 }
 
 std::string Sandbox::name(const std::string& what) const {

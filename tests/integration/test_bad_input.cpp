@@ -89,7 +89,6 @@ TEST_CASE("refused runs: one line, code 125, nothing made") {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {{"run", "nosuchimage"}, "Unable to find image 'nosuchimage:latest' locally"},
       {{"run", "-m", "12x", "busybox", "true"}, "invalid argument \"12x\" for \"-m, --memory\""},
       {{"run", "-m", "1k", "busybox", "true"}, "Minimum memory limit allowed is 6MB"},
       {{"run", "--cpus", "abc", "busybox", "true"}, "invalid argument \"abc\" for \"--cpus\""},
@@ -107,6 +106,27 @@ TEST_CASE("refused runs: one line, code 125, nothing made") {
     check_refused(box, c.args, c.args.front() == "frobnicate" ? 1 : 125, c.message);
   }
   CHECK(trim(box.run({"ps", "-aq"}).out).empty());
+}
+
+TEST_CASE("run of an image that is nowhere: the failed pull is the one error, code 125, nothing made") {
+  it::require_root();
+  it::Sandbox box;  // its Docker Hub is 127.0.0.1:9, where nothing listens
+  REQUIRE(box.run({"images"}).code == 0);
+  auto before = Snapshot::of(box);
+  auto r = box.run({"run", "nosuchimage"});
+  auto after = Snapshot::of(box);
+  INFO("stderr: " << r.err);
+  CHECK(r.code == 125);
+  // Docker's two lines: what is missing, then why the pull failed.
+  auto err = lines(r.err);
+  REQUIRE(err.size() == 2);
+  CHECK(err[0] == "Unable to find image 'nosuchimage:latest' locally");
+  CHECK(err[1].rfind("skiff: ", 0) == 0);
+  CHECK(contains(err[1], "127.0.0.1:9"));
+  CHECK(r.out.empty());
+  CHECK(added(before.containers, after.containers).empty());
+  CHECK(after.mounts.empty());
+  CHECK(box.run({"images", "-q"}).out == box.run({"images", "-q", "busybox"}).out);
 }
 
 TEST_CASE("a duplicate --name is refused, naming the name and its holder") {
