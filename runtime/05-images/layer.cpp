@@ -4,14 +4,38 @@
 // network, so unpacking it is where an image could attack the host: every
 // path is forced under the layer's directory, ".." and writes through
 // symlinks are refused, and file owners are taken as numbers, never looked
-// up in the host's /etc/passwd.
+// up in the host's /etc/passwd. Whiteouts (".wh.NAME") become overlayfs
+// whiteouts here.
+//
+// What a hostile layer may try, and what happens:
+//   "/etc/passwd"              neutralised: placed at LAYER/etc/passwd
+//   "../x", "a/../../x"        refused ("climbs out of the layer")
+//   "l -> /etc", "l/passwd"    the symlink is kept (it is resolved inside the
+//                              container at run time); writing through it
+//                              is refused
+//   hard link "h" -> "../../etc/shadow" or -> "/etc/shadow" (not in the
+//                              layer) or -> "l/passwd"   refused
+//   ".wh..", "../.wh.x"        refused
+//   dir "d", symlink "d -> /", "d/x"   the symlink replaces d only if d is
+//                              empty (libarchive); "d/x" is then refused
+//   "l -> /etc/passwd", then a file, a directory or a hard link named "l"
+//                              the symlink is replaced, never followed
+//   hard link "h" -> "l" carrying data   the link is made (to the symlink
+//                              itself), the data dropped
+//   xattr trusted.overlay.*    dropped
 #include "05-images/layer.hpp"
 
 #include <archive_entry.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "05-images/archive_owner.hpp"
 #include "05-images/oci.hpp"
@@ -23,11 +47,12 @@ namespace skiff::images {
 namespace {
 
 // What archive_write_disk may do. NOABSOLUTEPATHS is left out on purpose:
-// place_under() turns every name into DEST/name, an absolute path, which that
+// extract_entry() turns every name into DEST/name, an absolute path, which that
 // flag would refuse; keeping names inside DEST is exactly what the rewrite
-// does. NODOTDOT and SYMLINKS still check the rewritten paths. No
-// archive_write_disk_set_standard_lookup(): owners stay numeric, because the
-// names in a layer belong to the image's /etc/passwd, not the host's.
+// does. NODOTDOT and SYMLINKS still check the rewritten paths (a second wall
+// behind clean_name() and refuse_symlinks_on_the_way() below). No archive_write_disk_set_standard_lookup(): owners
+// stay numeric, because the names in a layer belong to the image's
+// /etc/passwd, not the host's.
 constexpr int kExtractFlags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                               ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
                               ARCHIVE_EXTRACT_XATTR;
@@ -35,7 +60,9 @@ constexpr int kExtractFlags = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_
 ArchiveReader open_reader(const stdfs::path& tarball, bool raw) {
   ArchiveReader in(archive_read_new());
   if (!in) throw core::Error("libarchive: out of memory");
+  // The compressions OCI names for layers: none, gzip and zstd.
   archive_read_support_filter_gzip(in.get());
+  archive_read_support_filter_zstd(in.get());
   // A layer is a tar; "raw" instead reads the decompressed stream as one
   // blob, which is how the diff_id (sha256 of the tar itself) is computed.
   if (raw) archive_read_support_format_raw(in.get());
@@ -45,11 +72,145 @@ ArchiveReader open_reader(const stdfs::path& tarball, bool raw) {
   return in;
 }
 
-// Rewrites NAME (and a hard link's target) to live under ROOT.
-void place_under(archive_entry* entry, const std::string& root) {
-  archive_entry_copy_pathname(entry, (root + "/" + archive_entry_pathname(entry)).c_str());
-  if (const char* link = archive_entry_hardlink(entry))
-    archive_entry_copy_hardlink(entry, (root + "/" + link).c_str());
+[[noreturn]] void refuse(const std::string& entry, const std::string& why) {
+  throw core::Error("refused entry \"" + entry + "\": " + why);
+}
+
+// A name from the archive made relative and plain: "/etc/./passwd" and
+// "etc//passwd" → "etc/passwd", "./" → "" (the layer's root). A ".." is
+// refused rather than resolved: no honest layer needs one, and resolving it
+// right means knowing which components are symlinks.
+std::string clean_name(std::string_view name, const std::string& entry) {
+  std::string out;
+  size_t pos = 0;
+  while (pos <= name.size()) {
+    size_t end = std::min(name.find('/', pos), name.size());
+    std::string_view part = name.substr(pos, end - pos);
+    pos = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") refuse(entry, "its path climbs out of the layer with \"..\"");
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
+// Refuses REL (relative to ROOT) when one of the directories on its way is
+// a symlink: writing through "link/passwd" with link -> /etc would write the
+// host's /etc/passwd. The last component may be a symlink: it is replaced,
+// never followed. A component that does not exist yet will be a directory.
+void refuse_symlinks_on_the_way(const std::string& root, const std::string& rel,
+                                const std::string& entry) {
+  std::string path = root;
+  for (size_t pos = 0; (pos = rel.find('/', pos)) != std::string::npos; ++pos) {
+    path = root + "/" + rel.substr(0, pos);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) < 0) return;  // missing: made as a directory
+    if (S_ISLNK(st.st_mode))
+      refuse(entry, "it would be written through the symlink \"" + rel.substr(0, pos) + "\"");
+  }
+}
+
+// Makes the directories of REL that are missing (a whiteout may come before,
+// or without, an entry for its directory), 0755 as libarchive makes them.
+void make_parents(const std::string& root, const std::string& rel) {
+  for (size_t pos = 0; (pos = rel.find('/', pos)) != std::string::npos; ++pos) {
+    std::string path = root + "/" + rel.substr(0, pos);
+    if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST)
+      throw core::SystemError(errno, "mkdir(" + path + ")");
+  }
+}
+
+std::string dir_of(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+std::string base_of(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+// ".wh..wh..opq" in DIR: DIR hides what lower layers hold under it.
+void make_opaque(const std::string& root, const std::string& dir) {
+  std::string path = dir.empty() ? root : root + "/" + dir;
+  if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST)
+    throw core::SystemError(errno, "mkdir(" + path + ")");
+  if (::lsetxattr(path.c_str(), kOverlayOpaqueXattr, "y", 1, 0) < 0)
+    throw core::SystemError(errno, std::string("lsetxattr(") + path + ", " + kOverlayOpaqueXattr +
+                                       "=y) (whiteouts need root)");
+}
+
+// ".wh.NAME": NAME was deleted. overlayfs' whiteout is a character device
+// with device number 0/0. If NAME is also in this layer, this layer's NAME
+// already hides the lower one and is kept (image-spec: a whiteout applies
+// to lower layers only).
+void make_whiteout(const std::string& root, const std::string& rel) {
+  std::string path = root + "/" + rel;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) make_opaque(root, rel);
+    return;
+  }
+  if (::mknod(path.c_str(), S_IFCHR | 0000, ::makedev(0, 0)) < 0)
+    throw core::SystemError(errno, "mknod(" + path + ", S_IFCHR 0/0) (whiteouts need root)");
+}
+
+bool is_whiteout(const std::string& root, const std::string& rel) {
+  struct stat st {};
+  return !rel.empty() && ::lstat((root + "/" + rel).c_str(), &st) == 0 && S_ISCHR(st.st_mode) &&
+         st.st_rdev == 0;
+}
+
+// Handles ENTRY if it is a whiteout; returns false for an ordinary entry.
+bool apply_whiteout(const std::string& root, const std::string& rel, const std::string& entry) {
+  std::string base = base_of(rel);
+  if (!base.starts_with(kWhiteoutPrefix)) return false;
+  refuse_symlinks_on_the_way(root, rel, entry);
+  make_parents(root, rel);
+  if (base == kOpaqueMarker) {
+    make_opaque(root, dir_of(rel));
+  } else if (base.starts_with(".wh..wh.")) {
+    // AUFS' own bookkeeping (.wh..wh.plnk, .wh..wh.aufs): means nothing here.
+  } else {
+    std::string name = base.substr(kWhiteoutPrefix.size());
+    if (name.empty() || name == "." || name == "..")
+      refuse(entry, "a whiteout must name a file, not \"" + name + "\"");
+    make_whiteout(root, (dir_of(rel).empty() ? "" : dir_of(rel) + "/") + name);
+  }
+  return true;
+}
+
+// A hard link's target must already be in this layer, reached without a
+// symlink. A hard link to a symlink links the symlink itself (link(2) does
+// not follow it); any data the entry carries is dropped, so that it can
+// never be written through that symlink.
+void vet_hard_link(archive_entry* entry, const std::string& root, const std::string& name) {
+  std::string target = clean_name(archive_entry_hardlink(entry), name);
+  if (target.empty()) refuse(name, "a hard link to the layer's root directory");
+  refuse_symlinks_on_the_way(root, target, name);
+  struct stat st {};
+  if (::lstat((root + "/" + target).c_str(), &st) < 0)
+    refuse(name, "a hard link to \"" + target + "\", which is not in this layer");
+  if (S_ISDIR(st.st_mode)) refuse(name, "a hard link to the directory \"" + target + "\"");
+  if (!S_ISREG(st.st_mode)) archive_entry_set_size(entry, 0);
+  archive_entry_copy_hardlink(entry, (root + "/" + target).c_str());
+}
+
+// The entry's xattrs without trusted.overlay.*: a layer could otherwise
+// plant overlayfs' redirect or metacopy records and make the container see
+// files from elsewhere in the stack. Opaque directories come only from
+// ".wh..wh..opq".
+void drop_overlay_xattrs(archive_entry* entry) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  archive_entry_xattr_reset(entry);
+  const char* name;
+  const void* value;
+  size_t size;
+  while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK)
+    if (!std::string_view(name).starts_with(kOverlayXattrPrefix))
+      kept.emplace_back(name, std::string(static_cast<const char*>(value), size));
+  archive_entry_xattr_clear(entry);
+  for (const auto& [n, v] : kept) archive_entry_xattr_add_entry(entry, n.c_str(), v.data(), v.size());
 }
 
 void copy_data(archive* in, archive* out, const std::string& what) {
@@ -65,16 +226,23 @@ void copy_data(archive* in, archive* out, const std::string& what) {
   }
 }
 
+// One entry: vetted, then either a whiteout or handed to libarchive with its
+// name rewritten to live under ROOT.
 void extract_entry(archive* in, archive* out, archive_entry* entry, const std::string& root) {
-  std::string name = archive_entry_pathname(entry);
-  // Whiteouts plug in here (a later issue): an entry named ".wh.NAME" means
-  // "NAME was deleted in this layer" and must become an overlayfs whiteout
-  // (a 0/0 character device), ".wh..wh..opq" an opaque directory. Hostile
-  // layers (device nodes, setuid files, huge entries) are vetted here too.
-  place_under(entry, root);
+  const std::string name = archive_entry_pathname(entry);
+  const std::string rel = clean_name(name, name);
+  if (apply_whiteout(root, rel, name)) return;
+  refuse_symlinks_on_the_way(root, rel, name);
+  if (archive_entry_hardlink(entry) != nullptr) vet_hard_link(entry, root, name);
+  drop_overlay_xattrs(entry);
+  // ".wh.d" then "d/" in one layer: the lower d is deleted and a new one
+  // made, so the new d must hide the old one's files: it becomes opaque.
+  bool replaces_whiteout = archive_entry_filetype(entry) == AE_IFDIR && is_whiteout(root, rel);
+  archive_entry_copy_pathname(entry, (rel.empty() ? root : root + "/" + rel).c_str());
   check_archive(out, archive_write_header(out, entry), "unpack " + name);
   if (archive_entry_size(entry) > 0) copy_data(in, out, name);
   check_archive(out, archive_write_finish_entry(out), "unpack " + name);
+  if (replaces_whiteout) make_opaque(root, rel);
 }
 
 }  // namespace
@@ -156,6 +324,30 @@ int64_t unpacked_layer_size(const stdfs::path& images_dir, std::string_view diff
   }
 }
 
+namespace {
+
+// Unpacks BLOB into a temporary directory beside DIR, then renames it into
+// place: the layer directory is either complete or absent.
+void unpack_into_place(const stdfs::path& images_dir, const stdfs::path& blob,
+                       const DiffId& diff, const stdfs::path& dir) {
+  auto tmp = dir;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  try {
+    core::fs::make_dirs(tmp);
+    unpack_layer(blob, tmp);
+    core::fs::write_file_atomic(size_file(images_dir, diff.digest), std::to_string(diff.size));
+    // The rename is the commit: before it there is no layer, after it a whole one.
+    if (::rename(tmp.c_str(), dir.c_str()) < 0)
+      throw core::SystemError(errno, "rename(" + tmp.string() + " → " + dir.string() + ")");
+  } catch (...) {
+    std::error_code ec;
+    stdfs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
 stdfs::path install_layer(const stdfs::path& images_dir, const stdfs::path& blob,
                           std::string_view diff_id) {
   auto dir = unpacked_layer_dir(images_dir, diff_id);
@@ -165,20 +357,16 @@ stdfs::path install_layer(const stdfs::path& images_dir, const stdfs::path& blob
   if (sum.digest != diff_id)
     throw core::Error("layer " + blob.string() + " does not match its diff_id " +
                       std::string(diff_id) + " (got " + sum.digest + ")");
-  auto tmp = dir;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  try {
-    core::fs::make_dirs(tmp);
-    unpack_layer(blob, tmp);
-    core::fs::write_file_atomic(size_file(images_dir, diff_id), std::to_string(sum.size));
-    // The rename is the commit: before it there is no layer, after it a whole one.
-    if (::rename(tmp.c_str(), dir.c_str()) < 0)
-      throw core::SystemError(errno, "rename(" + tmp.string() + " → " + dir.string() + ")");
-  } catch (...) {
-    std::error_code ec;
-    stdfs::remove_all(tmp, ec);
-    throw;
-  }
+  unpack_into_place(images_dir, blob, sum, dir);
+  return dir;
+}
+
+stdfs::path install_own_layer(const stdfs::path& images_dir, const stdfs::path& blob,
+                              const DiffId& diff) {
+  auto dir = unpacked_layer_dir(images_dir, diff.digest);
+  if (stdfs::exists(dir)) return dir;
+  remove_stale_temporaries(dir.parent_path());
+  unpack_into_place(images_dir, blob, diff, dir);
   return dir;
 }
 

@@ -1,27 +1,110 @@
 // 05-images/overlay.cpp — see overlay.hpp.
+//
+// Lesson: lessons/05-images ("why 40 layers broke, and how 500 work").
 #include "05-images/overlay.hpp"
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/sys.hpp"
+#include "core/trace.hpp"
 
 namespace skiff::images {
 
-std::string overlay_options(const std::vector<std::filesystem::path>& layers,
-                            const std::filesystem::path& upper,
-                            const std::filesystem::path& work) {
+namespace stdfs = std::filesystem;
+
+std::string overlay_options(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
+                            const stdfs::path& work, const stdfs::path& relative_to) {
   std::string lower;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
     if (!lower.empty()) lower += ':';
-    lower += it->string();
+    bool inside = !relative_to.empty() && it->parent_path() == relative_to;
+    lower += inside ? it->filename().string() : it->string();
   }
-  // The whole string must fit in one page: images with many layers need
-  // shorter paths (lesson 05 shows how runtimes work around it).
   return "lowerdir=" + lower + ",upperdir=" + upper.string() + ",workdir=" + work.string();
 }
 
-void mount_overlay(const std::vector<std::filesystem::path>& layers,
-                   const std::filesystem::path& upper, const std::filesystem::path& work,
-                   const std::filesystem::path& target) {
-  core::sys::mount("overlay", target, "overlay", 0, overlay_options(layers, upper, work));
+namespace {
+
+// Thrown when the kernel lacks the new mount API or "lowerdir+": then
+// mount(2) is used instead.
+struct Unsupported {};
+
+void fsconfig_string(int fs, const char* key, const std::string& value) {
+  core::trace::call(std::string("fsconfig(overlay, ") + key + "=" + value + ")");
+  if (::fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) {
+    // EINVAL on "lowerdir+": a kernel older than 6.8 that has fsopen.
+    if (errno == EINVAL && std::string(key) == "lowerdir+") throw Unsupported{};
+    throw core::SystemError(errno, std::string("fsconfig(overlay, ") + key + "=" + value + ")");
+  }
+}
+
+// fsopen → fsconfig per parameter → fsmount → move_mount. The superblock is
+// only created by FSCONFIG_CMD_CREATE, once every layer is listed.
+void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
+                        const stdfs::path& work, const stdfs::path& target) {
+  core::Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs.valid()) {
+    if (errno == ENOSYS) throw Unsupported{};
+    throw core::SystemError(errno, "fsopen(overlay)");
+  }
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it)  // top layer first
+    fsconfig_string(fs.get(), "lowerdir+", it->string());
+  fsconfig_string(fs.get(), "upperdir", upper.string());
+  fsconfig_string(fs.get(), "workdir", work.string());
+  core::trace::call("fsconfig(overlay, FSCONFIG_CMD_CREATE)");
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+    throw core::SystemError(errno, "fsconfig(overlay, FSCONFIG_CMD_CREATE) with " +
+                                       std::to_string(layers.size()) + " lower layers");
+  core::Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt.valid()) throw core::SystemError(errno, "fsmount(overlay)");
+  core::trace::call("move_mount(overlay → " + target.string() + ")");
+  if (::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    throw core::SystemError(errno, "move_mount(overlay → " + target.string() + ")");
+}
+
+// The directory all layers share (images/layers/), or empty.
+stdfs::path common_parent(const std::vector<stdfs::path>& layers) {
+  if (layers.empty()) return {};
+  for (const auto& l : layers)
+    if (l.parent_path() != layers.front().parent_path()) return {};
+  return layers.front().parent_path();
+}
+
+}  // namespace
+
+// mount(2) from inside the layers directory, so each lower dir is named by
+// its 64 hex digits alone. The working directory is put back afterwards.
+void mount_overlay_legacy(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
+                          const stdfs::path& work, const stdfs::path& target, bool relative) {
+  stdfs::path from = relative ? common_parent(layers) : stdfs::path();
+  core::Fd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!from.empty()) core::sys::chdir(from.string());
+  try {
+    core::sys::mount("overlay", target, "overlay", 0,
+                     overlay_options(layers, stdfs::absolute(upper), stdfs::absolute(work), from));
+  } catch (...) {
+    if (cwd.valid()) (void)::fchdir(cwd.get());
+    throw;
+  }
+  if (cwd.valid()) (void)::fchdir(cwd.get());
+}
+
+void mount_overlay(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
+                   const stdfs::path& work, const stdfs::path& target) {
+  if (layers.size() > kMaxOverlayLayers)
+    throw core::Error("the image has " + std::to_string(layers.size()) +
+                      " layers; overlayfs stacks at most " + std::to_string(kMaxOverlayLayers));
+  try {
+    mount_with_new_api(layers, upper, work, target);
+  } catch (const Unsupported&) {
+    mount_overlay_legacy(layers, upper, work, target);
+  }
 }
 
 }  // namespace skiff::images

@@ -48,6 +48,8 @@ Entry make_entry(const TarEntry& t) {
   archive_entry_set_uid(e.get(), t.uid);
   archive_entry_set_gid(e.get(), t.gid);
   archive_entry_set_mtime(e.get(), t.mtime, 0);
+  for (const auto& [name, value] : t.xattrs)
+    archive_entry_xattr_add_entry(e.get(), name.c_str(), value.data(), value.size());
   switch (t.kind) {
     case TarEntry::Kind::kDirectory:
       archive_entry_set_filetype(e.get(), AE_IFDIR);
@@ -59,7 +61,8 @@ Entry make_entry(const TarEntry& t) {
     case TarEntry::Kind::kHardLink:  // a regular file whose data is another entry's
       archive_entry_set_filetype(e.get(), AE_IFREG);
       archive_entry_set_hardlink(e.get(), t.target.c_str());
-      archive_entry_set_size(e.get(), 0);
+      // Normally none; tar allows data here, and hostile layers use it.
+      archive_entry_set_size(e.get(), static_cast<la_int64_t>(t.content.size()));
       break;
     case TarEntry::Kind::kSymlink:
       archive_entry_set_filetype(e.get(), AE_IFLNK);
@@ -72,7 +75,8 @@ Entry make_entry(const TarEntry& t) {
 void write_entry(archive* w, const TarEntry& t) {
   Entry e = make_entry(t);
   check_archive(w, archive_write_header(w, e.get()), "write tar entry " + t.path);
-  if (t.kind == TarEntry::Kind::kFile && !t.content.empty()) {
+  if (t.kind != TarEntry::Kind::kDirectory && t.kind != TarEntry::Kind::kSymlink &&
+      !t.content.empty()) {
     auto n = archive_write_data(w, t.content.data(), t.content.size());
     if (n != static_cast<la_ssize_t>(t.content.size()))
       throw core::Error("write tar entry " + t.path + ": " + archive_message(w));
@@ -127,24 +131,37 @@ std::string write_tar(const std::vector<TarEntry>& entries) {
   return out;
 }
 
-std::string gzip_deterministic(std::string_view data) {
+namespace {
+
+// DATA through one compression filter, with no archive around it: the
+// "raw" format writes one entry's bytes and nothing else.
+std::string compress(std::string_view data, int (*add_filter)(archive*), const char* options,
+                     const std::string& what) {
   std::string out;
   ArchiveWriter w = open_memory_writer();
-  // The "raw" format writes one entry's bytes with no archive around them:
-  // what comes out is just the gzip of DATA.
   archive_write_set_format_raw(w.get());
-  archive_write_add_filter_gzip(w.get());
-  check_archive(w.get(), archive_write_set_options(w.get(), "gzip:!timestamp"), "gzip options");
+  check_archive(w.get(), add_filter(w.get()), what);
+  if (options != nullptr) check_archive(w.get(), archive_write_set_options(w.get(), options), what);
   open_writer(w.get(), out);
   Entry e(archive_entry_new());
   archive_entry_set_pathname(e.get(), "layer.tar");
   archive_entry_set_filetype(e.get(), AE_IFREG);
   archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
-  check_archive(w.get(), archive_write_header(w.get(), e.get()), "gzip");
+  check_archive(w.get(), archive_write_header(w.get(), e.get()), what);
   if (archive_write_data(w.get(), data.data(), data.size()) != static_cast<la_ssize_t>(data.size()))
-    throw core::Error("gzip: " + archive_message(w.get()));
-  check_archive(w.get(), archive_write_close(w.get()), "gzip");
+    throw core::Error(what + ": " + archive_message(w.get()));
+  check_archive(w.get(), archive_write_close(w.get()), what);
   return out;
+}
+
+}  // namespace
+
+std::string gzip_deterministic(std::string_view data) {
+  return compress(data, archive_write_add_filter_gzip, "gzip:!timestamp", "gzip");
+}
+
+std::string zstd_compress(std::string_view data) {
+  return compress(data, archive_write_add_filter_zstd, nullptr, "zstd");
 }
 
 }  // namespace skiff::images

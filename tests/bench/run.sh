@@ -345,3 +345,5 @@ md += ["", "Raw timings: the hyperfine-*.json files beside this one.", ""]
 open(os.path.join(out, "latest.md"), "w").write("\n".join(md))
 PY
 say "results: $OUT/latest.md and $OUT/hyperfine-*.json"
+"$(dirname "$0")/commit.sh" "$SKIFF" || warn "the commit benchmark (tests/bench/commit.sh) failed"
+"$(dirname "$0")/pull.sh" "$SKIFF" || warn "the pull benchmark (tests/bench/pull.sh) failed"
