@@ -16,6 +16,7 @@
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
+#include "cli/volume.hpp"
 #include "core/error.hpp"
 
 namespace skiff::cli {
@@ -54,6 +55,41 @@ json state_json(const engine::ContainerState& s) {
 json nullable(int64_t v) { return v ? json(v) : json(nullptr); }
 json nullable(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
 
+// One entry of "Mounts", in Docker's shape for its type (lesson 06).
+json mount_json(const volumes::Mount& m) {
+  json j = {{"Type", volumes::to_string(m.kind)}};
+  if (m.kind == volumes::Kind::volume) j["Name"] = m.name;
+  j["Source"] = m.source;
+  j["Destination"] = m.destination;
+  if (m.kind == volumes::Kind::volume) j["Driver"] = "local";
+  j["Mode"] = m.kind == volumes::Kind::volume && m.mode.empty() ? "z" : m.mode;
+  j["RW"] = !m.read_only;
+  j["Propagation"] = m.kind == volumes::Kind::bind ? "rprivate" : "";
+  return j;
+}
+
+json mounts_json(const launch::ContainerSpec& spec) {
+  json out = json::array();
+  for (const auto& m : spec.mounts) out.push_back(mount_json(m));
+  return out;
+}
+
+// HostConfig.Binds: the -v specs of binds and named volumes, as typed.
+json binds_json(const launch::ContainerSpec& spec) {
+  std::vector<std::string> binds;
+  for (const auto& m : spec.mounts)
+    if (!m.bind_spec.empty()) binds.push_back(m.bind_spec);
+  return binds.empty() ? json(nullptr) : json(binds);
+}
+
+// Config.Volumes: the anonymous volumes' destinations ({"/data": {}}).
+json config_volumes_json(const launch::ContainerSpec& spec) {
+  json out = json::object();
+  for (const auto& m : spec.mounts)
+    if (m.anonymous) out[m.destination] = json::object();
+  return out.empty() ? json(nullptr) : out;
+}
+
 // Docker's keys, in Docker's shape, for what skiff has.
 json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState& s) {
   const auto& spec = c.spec;
@@ -69,17 +105,19 @@ json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState
       {"RestartCount", 0}, {"Driver", "overlay"}, {"Platform", "linux"},
       {"HostConfig", {{"Memory", spec.limits.memory_bytes}, {"NanoCpus", spec.limits.nano_cpus},
                       {"PidsLimit", nullable(spec.limits.pids_limit)},
-                      {"AutoRemove", c.auto_remove}}},
+                      {"AutoRemove", c.auto_remove}, {"Binds", binds_json(spec)},
+                      {"ReadonlyRootfs", spec.read_only_root}}},
       {"GraphDriver", {{"Name", "overlay"},
                        {"Data", {{"LowerDir", lower},
                                  {"UpperDir", launch::upper_dir(spec).string()},
                                  {"WorkDir", launch::work_dir(spec).string()},
                                  {"MergedDir", launch::rootfs_dir(spec).string()}}}}},
+      {"Mounts", mounts_json(spec)},
       {"Config", {{"Hostname", spec.hostname}, {"Domainname", ""}, {"User", c.user},
                   {"AttachStdin", spec.process.stdin_open}, {"AttachStdout", true},
                   {"AttachStderr", true}, {"Tty", spec.process.tty}, {"OpenStdin", spec.process.stdin_open},
                   {"StdinOnce", spec.process.stdin_open}, {"Env", c.env},
-                  {"Cmd", nullable(c.cmd)}, {"Image", c.image}, {"Volumes", nullptr},
+                  {"Cmd", nullable(c.cmd)}, {"Image", c.image}, {"Volumes", config_volumes_json(spec)},
                   {"WorkingDir", c.working_dir}, {"Entrypoint", nullable(c.entrypoint)},
                   {"OnBuild", nullptr}, {"Labels", json::object()}}}};
 }
@@ -93,7 +131,7 @@ void wait_until_exited(const engine::Store& store, const std::string& id) {
   throw core::Error("container " + id.substr(0, 12) + " did not stop after SIGKILL");
 }
 
-void remove_one(const engine::Store& store, const std::string& key, bool force) {
+void remove_one(const engine::Store& store, const std::string& key, bool force, bool volumes) {
   auto id = store.resolve(key);
   if (!id) throw core::Error("No such container: " + key, kExitFailure);
   auto config = store.load_config(*id);
@@ -110,6 +148,8 @@ void remove_one(const engine::Store& store, const std::string& key, bool force) 
   // A start that died half-way may have left its cgroup: take it too.
   lifecycle::release_resources(config);
   store.remove(*id);
+  // -v: its anonymous volumes too; never a named volume, never a bind.
+  if (volumes) remove_anonymous_volumes(store, config);
 }
 
 }  // namespace
@@ -145,13 +185,14 @@ int cmd_ps(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_rm(Context& ctx, const std::vector<std::string>& args) {
   po::options_description o("Options");
-  o.add_options()("force,f", po::bool_switch(), "Force the removal of a running container (uses SIGKILL)");
+  o.add_options()("force,f", po::bool_switch(), "Force the removal of a running container (uses SIGKILL)")
+      ("volumes,v", po::bool_switch(), "Remove anonymous volumes associated with the container");
   auto p = parse("rm", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
   if (p.positional.empty()) throw core::Error("\"skiff rm\" requires at least 1 argument", kExitFailure);
   int code = 0;
   for (const auto& key : p.positional) {
     try {
-      remove_one(ctx.store, key, p.options["force"].as<bool>());
+      remove_one(ctx.store, key, p.options["force"].as<bool>(), p.options["volumes"].as<bool>());
       std::cout << key << "\n";
     } catch (const std::exception& e) {
       std::cerr << "skiff: " << e.what() << "\n";
@@ -187,6 +228,14 @@ int cmd_exited(Context& ctx, const std::vector<std::string>& args) {
   // Already recorded and removed (--rm) by a CLI that died before it could
   // tell the monitor so: nothing is left to do.
   if (!std::filesystem::exists(ctx.store.container_dir(args[0]))) return 0;
+  // A detached `run --rm`: its anonymous volumes go with its record.
+  engine::ContainerConfig config;
+  try {
+    config = ctx.store.load_config(args[0]);
+  } catch (const std::exception&) {  // removed meanwhile: record_exit says so
+  }
+  config.id = args[0];
+  AnonymousVolumesOfRemoved anonymous_volumes(ctx.store, config);
   return lifecycle::record_exit(ctx.store, args[0], std::stoi(args[1]));
 }
 

@@ -12,6 +12,7 @@
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/parse.hpp"
+#include "cli/volume.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "launch/process.hpp"
@@ -37,6 +38,11 @@ po::options_description run_options() {
       ("detach,d", po::bool_switch(), "Run container in background and print container ID")
       ("tty,t", po::bool_switch(), "Allocate a pseudo-TTY")
       ("detach-keys", po::value<std::string>()->default_value("ctrl-p,ctrl-q"), "Key sequence for detaching")
+      ("volume,v", po::value<std::vector<std::string>>()->composing(), "Bind mount a volume")
+      ("mount", po::value<std::vector<std::string>>()->composing(), "Attach a filesystem mount to the container")
+      ("tmpfs", po::value<std::vector<std::string>>()->composing(), "Mount a tmpfs directory")
+      ("volumes-from", po::value<std::vector<std::string>>()->composing(), "Mount volumes from the specified container(s)")
+      ("read-only", po::bool_switch(), "Mount the container's root filesystem as read only")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -109,6 +115,19 @@ void resolve_command(engine::ContainerConfig& c, const Parsed& p,
   if (c.spec.process.argv.empty()) throw core::Error("No command specified");
 }
 
+// -v, --mount, --tmpfs, --volumes-from, --read-only (lesson 06): checked
+// here, made only by create_with_volumes.
+void mounts_for(const engine::Store& store, const Parsed& p, launch::ContainerSpec& s) {
+  auto list = [&](const char* key) {
+    return p.options.count(key) ? p.options[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  s.mounts = parse_run_mounts(store, {list("volume"), list("mount"), list("tmpfs"), list("volumes-from")});
+  s.read_only_root = p.options["read-only"].as<bool>();
+  if (s.upto < launch::Upto::namespaces && (!s.mounts.empty() || s.read_only_root))
+    throw core::Error("--upto " + launch::upto_name(s.upto) +
+                      " has no mount namespace: volumes, --tmpfs and --read-only need one");
+}
+
 engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
                                     const images::Image& image) {
   engine::ContainerConfig c;
@@ -144,6 +163,7 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   s.layers = image.layers;
   s.dir = store.container_dir(c.id);
   if (p.options.count("upto")) s.upto = launch::parse_upto(p.options["upto"].as<std::string>());
+  mounts_for(store, p, s);
   return c;
 }
 
@@ -168,7 +188,9 @@ int cmd_run(Context& ctx, const std::vector<std::string>& args) {
   auto config = make_config(ctx.store, p, image);
   auto detach_keys = p.options["detach-keys"].as<std::string>();
   lifecycle::parse_detach_keys(detach_keys);  // a bad one fails before anything is made
-  ctx.store.create(config, identity_files(config));
+  create_with_volumes(ctx.store, config, identity_files(config));
+  // --rm: once the record is gone, its anonymous volumes go too (Docker's rule).
+  AnonymousVolumesOfRemoved anonymous_volumes(ctx.store, config);
   if (config.spec.process.tty && !p.options["detach"].as<bool>())
     return lifecycle::run_attached(ctx.store, config.id,
                                    {config.spec.process.stdin_open, detach_keys});

@@ -19,6 +19,7 @@
 #include "02-chroot/rootfs.hpp"
 #include "03-namespaces/namespaces.hpp"
 #include "05-images/overlay.hpp"
+#include "06-volumes/attach.hpp"
 #include "11-security/capabilities.hpp"
 #include "11-security/kernel_files.hpp"
 #include "core/error.hpp"
@@ -68,6 +69,22 @@ void mount_system_dirs(const ContainerSpec& spec) {
   chroot::mount_system(rootfs_dir(spec));
 }
 
+// After /proc, /dev and /sys, as runc does, so that a volume or tmpfs can
+// replace one of them (--tmpfs /dev/shm); before the terminal and the
+// read-only /proc/sys, which must stay on top.
+void mount_volumes(const ContainerSpec& spec) {
+  if (!isolated(spec) || spec.mounts.empty()) return;  // the CLI refuses them with --upto chroot
+  Step step("06-volumes", "mount the volumes, binds and tmpfs, each target resolved inside the root");
+  volumes::mount_all(rootfs_dir(spec), spec.mounts);
+}
+
+// Last before pivot_root: the steps above still create files in the root
+// (mount points, /etc/hostname).
+void make_root_read_only(const ContainerSpec& spec) {
+  if (!isolated(spec) || !spec.read_only_root) return;
+  Step step("06-volumes", "remount the root read-only (--read-only): volumes and tmpfs stay writable");
+  volumes::make_read_only(rootfs_dir(spec));
+}
 
 void send_fd(int sync, int fd) {
   char byte = 'T';
@@ -225,9 +242,11 @@ void child_side(const ContainerSpec& spec, int sync) {
     isolate_mounts(spec);           // 03-namespaces
     mount_rootfs(spec);             // 05-images
     mount_system_dirs(spec);        // 02-chroot
+    mount_volumes(spec);            // 06-volumes
     make_terminal(spec, sync);      // 01-lifecycle
     protect_kernel_files(spec);     // 11-security
     bind_identity_files(spec);      // 03-namespaces
+    make_root_read_only(spec);      // 06-volumes
     enter_root(spec);               // 02-chroot
     name_the_host(spec);            // 03-namespaces
     become_process(spec, spec.process);  // launch, 11-security

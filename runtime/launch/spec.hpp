@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "04-cgroups/cgroups.hpp"
+#include "06-volumes/mounts.hpp"
 
 namespace skiff::launch {
 
@@ -39,6 +40,8 @@ struct ContainerSpec {
   ProcessSpec process;
   cgroups::Limits limits;
   std::vector<stdfs::path> layers; // unpacked image layers, bottom first
+  std::vector<volumes::Mount> mounts;  // -v, --mount, --tmpfs, --volumes-from: host side resolved, in mount order
+  bool read_only_root = false;     // --read-only
   stdfs::path dir;                 // the container's directory in the store
   Upto upto = Upto::all;
 };

@@ -1,0 +1,142 @@
+// 06-volumes/attach.cpp — see attach.hpp.
+#include "06-volumes/attach.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "06-volumes/safe_path.hpp"
+#include "core/error.hpp"
+#include "core/sys.hpp"
+#include "core/trace.hpp"
+
+namespace skiff::volumes {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+struct stat lstat_or_throw(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) < 0) throw core::SystemError(errno, "lstat(" + path + ")");
+  return st;
+}
+
+// Owner, mode and times of FROM given to TO (a symlink keeps its own mode).
+void copy_attributes(const struct stat& from, const std::string& to) {
+  if (::lchown(to.c_str(), from.st_uid, from.st_gid) < 0) throw core::SystemError(errno, "lchown(" + to + ")");
+  if (!S_ISLNK(from.st_mode) && ::chmod(to.c_str(), from.st_mode & 07777) < 0)
+    throw core::SystemError(errno, "chmod(" + to + ")");
+  struct timespec times[2] = {from.st_atim, from.st_mtim};
+  ::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW);
+}
+
+void copy_entry(const std::string& from, const std::string& to);
+
+void copy_children(const std::string& from, const std::string& to) {
+  for (const auto& e : stdfs::directory_iterator(from))
+    copy_entry(e.path().string(), (stdfs::path(to) / e.path().filename()).string());
+}
+
+// One entry of the image, never following a symlink: a link is copied as
+// a link (its target is read inside the container, later), not as what it
+// points to on the host now.
+void copy_entry(const std::string& from, const std::string& to) {
+  auto st = lstat_or_throw(from);
+  if (S_ISDIR(st.st_mode)) {
+    core::sys::mkdir(to, 0700);
+    copy_children(from, to);
+  } else if (S_ISREG(st.st_mode)) {
+    stdfs::copy_file(from, to);
+  } else if (S_ISLNK(st.st_mode)) {
+    core::sys::symlink(stdfs::read_symlink(from).string(), to);
+  } else {
+    core::sys::mknod(to, st.st_mode, st.st_rdev);
+  }
+  copy_attributes(st, to);
+}
+
+bool empty_dir(const std::string& dir) {
+  return stdfs::is_directory(dir) && stdfs::directory_iterator(dir) == stdfs::directory_iterator();
+}
+
+// Docker's copy-up: an empty volume over a directory of the image that has
+// content starts as a copy of it. Once it holds anything, it is left alone.
+void copy_up(const core::Fd& target, const Mount& m) {
+  std::string image_dir = fd_path(target);
+  if (!m.copy_up || !m.fstype.empty() || !empty_dir(m.source) || !stdfs::is_directory(image_dir)) return;
+  if (empty_dir(image_dir)) return;
+  core::trace::call("copy-up " + m.destination + " of the image → " + m.source);
+  copy_children(image_dir, m.source);
+  copy_attributes(lstat_or_throw(image_dir), m.source);
+}
+
+// The per-mount flags the kernel holds for the mount at PATH: a remount
+// replaces them all, so the ones to keep are passed again.
+unsigned long mount_flags_of(const std::string& path) {
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) < 0) throw core::SystemError(errno, "statvfs(" + path + ")");
+  unsigned long flags = 0;
+  if (vfs.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (vfs.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (vfs.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (vfs.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (vfs.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (vfs.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+void remount_read_only(const std::string& path) {
+  core::sys::mount("", path, "", MS_REMOUNT | MS_BIND | MS_RDONLY | mount_flags_of(path));
+}
+
+// The container's /proc is the kernel's window on it: Docker refuses a
+// mount there, and so do we, wherever a symlink pointed the target.
+void refuse_proc(const stdfs::path& root, const core::Fd& target, const Mount& m) {
+  auto where = stdfs::read_symlink(fd_path(target)).string();
+  auto proc = (root / "proc").string();
+  if (where == proc || where.rfind(proc + "/", 0) == 0)
+    throw core::Error("invalid mount config: " + m.destination +
+                      " cannot be mounted because it is located inside \"/proc\"");
+}
+
+Create target_kind(const Mount& m) {
+  if (m.kind != Kind::bind) return Create::directory;
+  return stdfs::is_directory(m.source) ? Create::directory : Create::file;
+}
+
+void mount_one(const stdfs::path& root, const core::Fd& root_fd, const Mount& m) {
+  core::Fd target = resolve_in_root(root_fd.get(), m.destination, target_kind(m));
+  refuse_proc(root, target, m);
+  if (m.kind == Kind::volume) copy_up(target, m);
+  auto call = plan_mount(m);
+  core::sys::mount(call.source, fd_path(target), call.fstype, call.flags, call.data);
+  if (!call.remount_read_only) return;
+  // TARGET still names the directory under the new mount; looking the
+  // path up again lands on the new mount's root, which is what to change.
+  core::Fd mounted = resolve_in_root(root_fd.get(), m.destination, Create::nothing);
+  remount_read_only(fd_path(mounted));
+}
+
+}  // namespace
+
+void mount_all(const stdfs::path& root, const std::vector<Mount>& mounts) {
+  core::Fd root_fd(core::sys::open(root, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& m : mounts) {
+    try {
+      mount_one(root, root_fd, m);
+    } catch (const core::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw core::Error("mount " + to_string(m.kind) + " on " + m.destination + ": " + e.what());
+    }
+  }
+}
+
+void make_read_only(const stdfs::path& root) { remount_read_only(root.string()); }
+
+}  // namespace skiff::volumes
