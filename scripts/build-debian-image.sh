@@ -7,7 +7,7 @@
 #
 # Usage: scripts/build-debian-image.sh [SKIFF] [MIRROR]
 #   SKIFF   the skiff binary (default: build/bin/skiff, then skiff on PATH)
-#   MIRROR  a Debian mirror (default: the first one apt uses, else deb.debian.org)
+#   MIRROR  a Debian mirror (default: http://deb.debian.org/debian)
 # Needs root (debootstrap keeps file owners) and the debootstrap package.
 set -euo pipefail
 
@@ -16,9 +16,7 @@ if [ -z "$skiff" ]; then
   here=$(cd "$(dirname "$0")/.." && pwd)
   if [ -x "$here/build/bin/skiff" ]; then skiff=$here/build/bin/skiff; else skiff=$(command -v skiff); fi
 fi
-mirror=${2:-$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d 2>/dev/null |
-                grep -v security | head -n1 | awk '{print $2}')}
-mirror=${mirror:-http://deb.debian.org/debian}
+mirror=${2:-http://deb.debian.org/debian}
 
 if [ "$(id -u)" -ne 0 ]; then echo "build-debian-image: run as root (debootstrap keeps file owners)" >&2; exit 1; fi
 command -v debootstrap >/dev/null || { echo "build-debian-image: install debootstrap first (apt-get install debootstrap)" >&2; exit 1; }
