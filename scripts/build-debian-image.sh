@@ -35,6 +35,7 @@ rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/li
 
 # --numeric-owner: the owners are the image's, not this host's names.
 tar --numeric-owner --xattrs -C "$work/rootfs" -cf "$work/rootfs.tar" .
-"$skiff" import "$work/rootfs.tar" debian:bookworm
+# Docker's debian image starts bash when given no command; so does this one.
+"$skiff" import -c 'CMD ["bash"]' -m "debootstrap --variant=minbase bookworm" "$work/rootfs.tar" debian:bookworm
 "$skiff" tag debian:bookworm debian:latest
 echo "Built debian:bookworm: try '$skiff run -it debian bash'"

@@ -13,6 +13,8 @@
 // index is written last, in one rename.
 #include "05-images/import.hpp"
 
+#include "05-images/commit.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -137,7 +139,8 @@ void check_is_tar(const stdfs::path& tarball, const std::string& source, int64_t
 
 // The steps of the header comment; the caller holds the store lock.
 std::string import_locked(const stdfs::path& dir, int in, const std::string& source,
-                          const std::optional<Reference>& name) {
+                          const std::optional<Reference>& name, const json& config_changes,
+                          const std::string& message) {
   oci::Layout layout(dir);
   Undo undo;
   auto tmp = dir / ("import.tmp-" + std::to_string(::getpid()));
@@ -159,6 +162,8 @@ std::string import_locked(const stdfs::path& dir, int in, const std::string& sou
 
   json config_json = imported_config_json(diff.digest, now_rfc3339(),
                                           detail::oci_architecture(), source);
+  config_json["config"] = config_changes;
+  if (!message.empty()) config_json["history"][0]["comment"] = message;
   track_if_new(undo, layout.blob_path("sha256:" + oci::sha256_hex(config_json.dump())));
   auto config = layout.put_blob(oci::kConfigType, config_json.dump());
   std::string manifest_text = detail::manifest_json(config, layer).dump();
@@ -189,14 +194,18 @@ json imported_config_json(const std::string& diff_id, const std::string& created
 }
 
 std::string import_image(const stdfs::path& dir, const std::string& source,
-                         const std::optional<Reference>& name) {
+                         const std::optional<Reference>& name, const std::vector<std::string>& changes,
+                         const std::string& message) {
+  // Bad changes are refused before anything is read or stored.
+  json config_changes = apply_changes(
+      imported_config_json("sha256:" + std::string(64, '0'), "", "", "").at("config"), changes);
   if (name && !name->digest.empty())
     throw core::Error("refusing to create a tag with a digest reference");
   core::Fd in = open_source(source);
   core::fs::make_dirs(dir);
   core::fs::FileLock lock(dir / "lock");
   oci::Layout(dir).init();
-  return import_locked(dir, in.get(), source, name);
+  return import_locked(dir, in.get(), source, name, config_changes, message);
 }
 
 }  // namespace skiff::images

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,8 +32,12 @@ namespace skiff::images {
 // Throws core::Error: "open SOURCE: no such file or directory", "import
 // SOURCE: not a tar archive …". A failed import leaves the store as it was:
 // no blob, no layer directory, no index entry.
+// CHANGES are Dockerfile instructions applied to the config (`import -c
+// 'CMD ["bash"]'`, as for commit); MESSAGE, when given, is the history
+// entry's comment instead of "Imported from SOURCE".
 std::string import_image(const std::filesystem::path& images_dir, const std::string& source,
-                         const std::optional<Reference>& name);
+                         const std::optional<Reference>& name,
+                         const std::vector<std::string>& changes = {}, const std::string& message = "");
 
 // ---- the pure parts, for tests ---------------------------------------------
 

@@ -146,3 +146,22 @@ TEST_CASE("import refuses a missing file or a non-tar, exits 1 and leaves the st
   CHECK(box.run({"import", "-", "Upper:case"}, tar).code == 1);  // an invalid name
   CHECK(store_files(box) == before);
 }
+
+TEST_CASE("import -c sets the image's command and environment, -m its comment, and a bad change stores nothing") {
+  it::require_root();
+  it::Sandbox box;
+  auto tar = write_beside(box, "changes.tar", busybox_rootfs_tar());
+  Removed removed{{tar}};
+  auto r = box.run({"import", "-c", "CMD [\"/bin/sh\", \"-c\", \"echo $GREETING\"]", "-c", "ENV GREETING=hello",
+                    "-m", "built by hand", tar.string(), "changed:1"});
+  REQUIRE(r.code == 0);
+  CHECK(box.run({"run", "--rm", "changed:1"}).out == "hello\n");
+  CHECK(contains(box.run({"history", "changed:1"}).out, "built by hand"));
+
+  REQUIRE(box.run({"images"}).code == 0);
+  auto before = store_files(box);
+  r = box.run({"import", "-c", "FROM busybox", tar.string(), "refused:1"});
+  CHECK(r.code == 1);
+  CHECK(r.err == "skiff: FROM is not a valid change command\n");
+  CHECK(store_files(box) == before);
+}
