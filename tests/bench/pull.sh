@@ -9,6 +9,8 @@
 #   --runs N      timed pulls per tool, each into an empty store   (default 10)
 #   --warmup N    untimed pulls first                              (default 2)
 #   --only LIST   comma-separated subset of skiff,skopeo,podman
+#   --image NAME  layers (3 small layers, 1.3 MB) or big (4 layers of this
+#                 machine's files, ~20 MB compressed)           (default big)
 #
 # The registry is Debian's docker-registry on 127.0.0.1:<free port>, with
 # its storage in the work dir; the image is tests/registry/make-images.sh's
@@ -20,13 +22,14 @@
 # lives in one mktemp -d directory, removed on exit, registry stopped.
 set -uo pipefail
 
-RUNS=10 WARMUP=2 ONLY="skiff,skopeo,podman" SKIFF=""
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+RUNS=10 WARMUP=2 ONLY="skiff,skopeo,podman" SKIFF="" IMAGE_NAME=big
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
+    --image) IMAGE_NAME=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     -*) echo "pull.sh: unknown option $1" >&2; usage 2 ;;
     *) SKIFF=$1; shift ;;
@@ -79,8 +82,8 @@ for _ in $(seq 100); do
 done
 say "registry: $ADDR (storage $WORK/registry)"
 mkdir "$WORK/images"
-"$SRC/tests/registry/make-images.sh" "$ADDR" "$WORK/images" layers || die "make-images.sh failed"
-IMAGE=$ADDR/layers:latest
+"$SRC/tests/registry/make-images.sh" "$ADDR" "$WORK/images" "$IMAGE_NAME" || die "make-images.sh failed"
+IMAGE=$ADDR/$IMAGE_NAME:latest
 say "image: $IMAGE ($(du -sh "$WORK/registry" | cut -f1) in the registry)"
 
 # ---- the tools, each checked once ------------------------------------------
