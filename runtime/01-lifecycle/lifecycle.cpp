@@ -371,12 +371,25 @@ namespace {
 bool wait_until_not_running(const engine::Store& store, const std::string& id,
                             std::optional<std::chrono::milliseconds> limit = std::nullopt) {
   auto deadline = std::chrono::steady_clock::now() + limit.value_or(std::chrono::milliseconds(0));
+  engine::ContainerState last;
   // A --rm container disappears as it stops: gone counts as stopped.
-  while (std::filesystem::exists(store.container_dir(id)) &&
-         current_state(store, id).status == engine::Status::running) {
+  while (std::filesystem::exists(store.container_dir(id))) {
+    try {
+      last = current_state(store, id);
+    } catch (const std::exception&) {
+      continue;  // removed between the two looks
+    }
+    if (last.status != engine::Status::running) return true;
     if (limit && std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Gone: its monitor (now `skiff _exited`) is still removing what the
+  // container had (record, cgroup, anonymous volumes). Wait for it, briefly,
+  // so that what the user runs next sees none of it.
+  for (int i = 0; i < 500 && last.monitor_pid > 0 &&
+                  engine::process_alive(last.monitor_pid, last.monitor_start_time);
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return true;
 }
 
