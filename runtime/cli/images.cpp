@@ -134,10 +134,19 @@ int cmd_images(Context& ctx, const std::vector<std::string>& args) {
     // An untagged image (an import without a name, or a name taken since)
     // is still listed, as Docker does: <none> <none>.
     std::vector<std::string> tags = image.repo_tags;
+    // Pulled by digest only: the repository is known, the tag is not.
+    for (const auto& d : image.repo_digests) {
+      std::string repo = d.substr(0, d.find('@'));
+      bool tagged = std::any_of(tags.begin(), tags.end(), [&](const std::string& t) {
+        return t.substr(0, t.rfind(':')) == repo;
+      });
+      if (!tagged) tags.push_back(repo + ":<none>");
+    }
     if (tags.empty()) tags.push_back("<none>:<none>");
     for (const auto& tag : tags) {
-      if (tag != "<none>:<none>" && !filter.keeps_tag(tag)) continue;
-      if (tag == "<none>:<none>" && !filter.references.empty()) continue;
+      bool untagged = tag.ends_with(":<none>");
+      if (!untagged && !filter.keeps_tag(tag)) continue;
+      if (untagged && !filter.references.empty() && !filter.keeps_tag(tag.substr(0, tag.rfind(':')))) continue;
       if (quiet) {
         if (printed.insert(id).second) std::cout << id << "\n";
         continue;

@@ -113,6 +113,11 @@ TEST_CASE("pull by digest checks the digest, and the image runs by name@digest",
   CHECK(digest_in(r.out) == digest);
   CHECK(trim(lines(r.out).back()) == name + "@" + digest);
   CHECK(box.run({"run", "--rm", name + "@" + digest, "true"}).code == 0);
+  // As docker images shows it: the repository, no tag, and the digest.
+  auto row = lines(box.run({"images", "--digests", name}).out);
+  REQUIRE(row.size() == 2);
+  CHECK(std::regex_search(row[1], std::regex("^" + std::regex_replace(name, std::regex("[.]"), "\\.") +
+                                             " +<none> +" + digest + " ")));
 
   // A digest the registry does not hold: refused, nothing stored.
   check_refused_pull(box, {"pull", name + "@sha256:" + std::string(64, '0')}, "not found");
