@@ -15,6 +15,7 @@ packages=(
   skopeo podman                             # tests: save/load read and written by other tools
   libcurl4-openssl-dev                      # pull/push: curl.h at build time, libcurl.so.4 dlopen'ed
   docker-registry umoci python3             # tests: a local registry, images made for it, its token server
+  curl                                      # lesson 05 talks to its registry's HTTP API by hand
 )
 
 missing=()
@@ -31,3 +32,10 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian's docker-registry package starts a registry for the whole network on
+# port 5000 where systemd runs. skiff's tests and lessons start their own, on
+# 127.0.0.1 only, when they need one: the service is switched off again.
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+fi
