@@ -53,12 +53,12 @@ void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::pat
     if (errno == ENOSYS) throw Unsupported{};
     throw core::SystemError(errno, "fsopen(overlay)");
   }
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it)  // top layer first
-    fsconfig_string(fs.get(), "lowerdir+", it->string());
-  fsconfig_string(fs.get(), "upperdir", upper.string());
   // The mount's "source", what /proc/mounts shows first: "overlay", as
   // mount(2) was told, rather than "none".
   fsconfig_string(fs.get(), "source", "overlay");
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it)  // top layer first
+    fsconfig_string(fs.get(), "lowerdir+", it->string());
+  fsconfig_string(fs.get(), "upperdir", upper.string());
   fsconfig_string(fs.get(), "workdir", work.string());
   core::trace::call("fsconfig(overlay, FSCONFIG_CMD_CREATE)");
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)

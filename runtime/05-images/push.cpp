@@ -17,6 +17,7 @@
 #include "05-images/registry.hpp"
 #include "05-images/store_internal.hpp"
 #include "core/error.hpp"
+#include "core/fs.hpp"
 
 namespace skiff::images::registry {
 
@@ -102,6 +103,12 @@ PushResult push(const stdfs::path& dir, const Reference& ref, const ClientConfig
   auto r = session.send(put, "/v2/" + ref.repository + "/manifests/" + ref.tag);
   if (r.status != 201) refused(r, "PUT manifest " + ref.tag);
   PushResult result{manifest->digest, static_cast<int64_t>(bytes.size())};
+  {
+    // As Docker does: the image now also has the repo digest NAME@DIGEST,
+    // which `images --digests` and inspect's RepoDigests show.
+    core::fs::FileLock lock(dir / "lock");
+    layout.set_ref(*manifest, ref.registry + "/" + ref.repository + "@" + manifest->digest);
+  }
   progress.line(ref.tag + ": digest: " + result.digest + " size: " + std::to_string(result.size));
   return result;
 }

@@ -58,6 +58,10 @@ std::set<std::string> images_in_use(Context& ctx) {
   return ids;
 }
 
+// Docker's "dangling": no name at all, neither a tag nor a repository it was
+// pulled from by digest.
+bool is_dangling(const images::Image& image) { return image.repo_tags.empty() && image.repo_digests.empty(); }
+
 // `images -f dangling=true -f reference=busy*`.
 struct ImageFilter {
   std::optional<bool> dangling;
@@ -75,9 +79,7 @@ struct ImageFilter {
     return f;
   }
 
-  bool keeps_image(const images::Image& image) const {
-    return !dangling || *dangling == image.repo_tags.empty();
-  }
+  bool keeps_image(const images::Image& image) const { return !dangling || *dangling == is_dangling(image); }
   bool keeps_tag(const std::string& tag) const {
     if (references.empty()) return true;
     auto repo = tag.substr(0, tag.rfind(':'));
@@ -281,7 +283,7 @@ int cmd_image_prune(Context& ctx, const std::vector<std::string>& args) {
   auto used = images_in_use(ctx);
   images::Store::Removal total;
   for (const auto& image : store.list()) {
-    if (used.count(image.id) || (!all && !image.repo_tags.empty())) continue;
+    if (used.count(image.id) || (!all && !is_dangling(image))) continue;
     auto r = store.remove(image);
     total.untagged.insert(total.untagged.end(), r.untagged.begin(), r.untagged.end());
     total.deleted.insert(total.deleted.end(), r.deleted.begin(), r.deleted.end());

@@ -268,6 +268,9 @@ TEST_CASE("push to a local registry, then pull into another store: the same imag
   std::smatch m;
   REQUIRE(std::regex_match(out.back(), m, std::regex("v1: digest: (sha256:[0-9a-f]{64}) size: ([0-9]+)")));
   std::string pushed_digest = m[1];
+  // The push gave the image its repo digest, as Docker records it.
+  auto repo_digests = from.inspect(name)["RepoDigests"];
+  CHECK(repo_digests == nlohmann::json::array({reg.address() + "/pushed@" + pushed_digest}));
 
   auto again = from.run({"push", name});
   CHECK(again.code == 0);
