@@ -8,21 +8,22 @@
 # Options:
 #   --runs N      timed pulls per tool, each into an empty store   (default 10)
 #   --warmup N    untimed pulls first                              (default 2)
-#   --only LIST   comma-separated subset of skiff,skopeo,podman
+#   --only LIST   comma-separated subset of skiff,skopeo,skopeo-storage,podman
 #   --image NAME  layers (3 small layers, 1.3 MB) or big (4 layers of this
 #                 machine's files, ~20 MB compressed)           (default big)
 #
 # The registry is Debian's docker-registry on 127.0.0.1:<free port>, with
 # its storage in the work dir; the image is tests/registry/make-images.sh's
 # "layers" (three layers, busybox and a few files). Nothing leaves loopback.
-# What each tool does: skiff and podman download, verify and unpack every
-# layer into their store; skopeo only copies the blobs into an OCI layout
-# (no unpacking), a lower bound. A tool that is missing is skipped and said.
+# What each tool does: skiff, podman and skopeo-storage (skopeo copy into
+# containers-storage, Podman's store) download, verify and unpack every
+# layer; skopeo (copy into an OCI layout directory) only stores the blobs,
+# no unpacking: a lower bound. A tool that is missing is skipped and said.
 # Results: a table on stdout and pull.md in <build dir>/bench/. Everything
 # lives in one mktemp -d directory, removed on exit, registry stopped.
 set -uo pipefail
 
-RUNS=10 WARMUP=2 ONLY="skiff,skopeo,podman" SKIFF="" IMAGE_NAME=big
+RUNS=10 WARMUP=2 ONLY="skiff,skopeo,skopeo-storage,podman" SKIFF="" IMAGE_NAME=big
 usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -50,6 +51,7 @@ cleanup() {
   CLEANED=1
   trap '' INT TERM
   if [ -n "$REGISTRY_PID" ]; then kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null; fi
+  umount -R "$WORK/cs/root/overlay" 2>/dev/null  # containers-storage's private bind of its layer dir
   remove_work
 }
 set_traps
@@ -99,6 +101,13 @@ fi
 if wanted skopeo; then
   add skopeo "exec skopeo copy -q --src-tls-verify=false docker://$IMAGE oci:$(q "$WORK/oci"):layers" \
       "rm -rf $(q "$WORK/oci")"
+fi
+if wanted skopeo-storage; then
+  # The same copy into containers-storage (Podman's store, overlay driver):
+  # skopeo then unpacks every layer too, the same work as skiff and podman.
+  cs="[overlay@$WORK/cs/root+$WORK/cs/run]"
+  add skopeo-storage "exec skopeo copy -q --src-tls-verify=false docker://$IMAGE $(q "containers-storage:$cs$IMAGE")" \
+      "umount -R $(q "$WORK/cs/root/overlay") 2>/dev/null; rm -rf $(q "$WORK/cs")"
 fi
 if wanted podman; then
   if command -v podman >/dev/null; then
