@@ -174,6 +174,36 @@ TEST_CASE("pull --platform picks the manifest of an index, and a platform it lac
   check_refused_pull(arm, {"pull", "--platform", "linux/arm64/v7", name}, "no matching manifest for linux/arm64/v7");
 }
 
+TEST_CASE("Docker's own formats pull too: a schema 2 manifest list of schema 2 manifests", "[registry]") {
+  it::require_root();
+  it::Sandbox box;
+  ClientConfig config;
+  LocalRegistry reg;
+  reg.make_images("multi");
+  // skopeo rewrites the OCI index and manifests as Docker's manifest list
+  // and schema 2 manifests (gzip layers), as Docker Hub serves them.
+  auto converted = regtest::run_tool({"skopeo", "copy", "-q", "--all", "--format", "v2s2",
+                                      "--src-tls-verify=false", "--dest-tls-verify=false",
+                                      "docker://" + reg.address() + "/multi:latest",
+                                      "docker://" + reg.address() + "/docker-v2:latest"});
+  INFO(converted.output);
+  REQUIRE(converted.code == 0);
+  auto name = reg.address() + "/docker-v2";
+  auto r = box.run({"pull", name});
+  INFO("stdout: " << r.out << "stderr: " << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(box.run({"run", "--rm", name, "busybox", "cat", "/etc/platform"}).out == "native\n");
+  // The store keeps the manifest as the registry sent it, type included.
+  auto index = nlohmann::json::parse(it::read_file(box.root() / "images" / "index.json"));
+  bool docker_manifest = false;
+  for (const auto& m : index["manifests"])
+    docker_manifest = docker_manifest || m["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json";
+  CHECK(docker_manifest);
+  auto a = box.run({"pull", "--platform", "linux/arm64", name});
+  CHECK(a.code == 0);
+  CHECK(box.run({"run", "--rm", name, "busybox", "cat", "/etc/platform"}).out == "arm64\n");
+}
+
 TEST_CASE("a blob corrupted in the registry is refused and the pull leaves nothing", "[registry]") {
   it::require_root();
   it::Sandbox box;
