@@ -204,6 +204,25 @@ TEST_CASE("Docker's own formats pull too: a schema 2 manifest list of schema 2 m
   CHECK(box.run({"run", "--rm", name, "busybox", "cat", "/etc/platform"}).out == "arm64\n");
 }
 
+TEST_CASE("on a terminal, pull redraws one progress line per layer", "[registry]") {
+  it::require_root();
+  it::Sandbox box;
+  ClientConfig config;
+  LocalRegistry reg;
+  reg.make_images("layers");
+  // script(1) gives the pull a pseudo-terminal and copies what it draws.
+  auto r = regtest::run_tool({"env", "SKIFF_ROOT=" + box.root().string(), "script", "-qec",
+                              std::string(SKIFF_BIN) + " pull " + reg.address() + "/layers", "/dev/null"});
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK(regtest::count(r.output, ": Pulling fs layer") == 3);
+  // Each layer's line is rewritten in place: cursor up, clear the line.
+  CHECK(contains(r.output, "\x1b[3A\r\x1b[2K"));
+  CHECK(std::regex_search(r.output, std::regex("[0-9a-f]{12}: Downloading \\[=+>? *\\] +[0-9.]+[kM]?B/")));
+  CHECK(regtest::count(r.output, "Pull complete") == 3);
+  CHECK(contains(r.output, "Status: Downloaded newer image for " + reg.address() + "/layers:latest"));
+}
+
 TEST_CASE("a blob corrupted in the registry is refused and the pull leaves nothing", "[registry]") {
   it::require_root();
   it::Sandbox box;
