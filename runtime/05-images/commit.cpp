@@ -291,24 +291,7 @@ json committed_config_json(const json& parent, const CommitRequest& r, const std
 
 namespace {
 
-// What commit added to the store, removed again if a later step fails.
-class Undo {
- public:
-  Undo() = default;
-  Undo(const Undo&) = delete;
-  Undo& operator=(const Undo&) = delete;
-  ~Undo() {
-    std::error_code ec;
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) stdfs::remove_all(*it, ec);
-  }
-  void add_if_new(const stdfs::path& p) {
-    if (!stdfs::exists(p)) paths_.push_back(p);
-  }
-  void commit() { paths_.clear(); }
-
- private:
-  std::vector<stdfs::path> paths_;
-};
+using detail::Undo;
 
 // Now, to the nanosecond, as Docker writes it.
 std::string now_rfc3339() {

@@ -38,6 +38,8 @@ using json = nlohmann::json;
 
 namespace {
 
+using detail::Undo;
+
 // Docker's wording, lower case: "open x.tar: no such file or directory".
 std::string errno_text(int err) {
   std::string text = std::strerror(err);
@@ -62,27 +64,7 @@ core::Fd open_source(const std::string& source) {
   return fd;
 }
 
-// What import added to the store, removed again if a later step fails.
-class Undo {
- public:
-  Undo() = default;
-  Undo(const Undo&) = delete;
-  Undo& operator=(const Undo&) = delete;
-  ~Undo() {
-    std::error_code ec;
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) stdfs::remove_all(*it, ec);
-  }
-  void add(stdfs::path p) { paths_.push_back(std::move(p)); }
-  void commit() { paths_.clear(); }
 
- private:
-  std::vector<stdfs::path> paths_;
-};
-
-// Adds PATH to UNDO when it is not there yet, i.e. when this import makes it.
-void track_if_new(Undo& undo, const stdfs::path& path) {
-  if (!stdfs::exists(path)) undo.add(path);
-}
 
 struct Copied {
   std::string digest;  // "sha256:…" of the bytes as they came
@@ -152,22 +134,22 @@ std::string import_locked(const stdfs::path& dir, int in, const std::string& sou
 
   oci::Descriptor layer{layer_media_type(copied.head), copied.digest, copied.size, {}};
   auto blob = layout.blob_path(layer.digest);
-  track_if_new(undo, blob);
+  undo.add_if_new(blob);
   if (::rename(tmp.c_str(), blob.c_str()) < 0)
     throw core::SystemError(errno, "rename(" + tmp.string() + " → " + blob.string() + ")");
   auto layer_dir = unpacked_layer_dir(dir, diff.digest);
-  track_if_new(undo, layer_dir);
-  track_if_new(undo, stdfs::path(layer_dir.string() + ".size"));
+  undo.add_if_new(layer_dir);
+  undo.add_if_new(stdfs::path(layer_dir.string() + ".size"));
   install_layer(dir, blob, diff.digest);
 
   json config_json = imported_config_json(diff.digest, now_rfc3339(),
                                           detail::oci_architecture(), source);
   config_json["config"] = config_changes;
   if (!message.empty()) config_json["history"][0]["comment"] = message;
-  track_if_new(undo, layout.blob_path("sha256:" + oci::sha256_hex(config_json.dump())));
+  undo.add_if_new(layout.blob_path("sha256:" + oci::sha256_hex(config_json.dump())));
   auto config = layout.put_blob(oci::kConfigType, config_json.dump());
   std::string manifest_text = detail::manifest_json(config, layer).dump();
-  track_if_new(undo, layout.blob_path("sha256:" + oci::sha256_hex(manifest_text)));
+  undo.add_if_new(layout.blob_path("sha256:" + oci::sha256_hex(manifest_text)));
   auto manifest = layout.put_blob(oci::kManifestType, manifest_text);
 
   detail::name_image(layout, manifest, name);

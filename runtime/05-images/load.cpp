@@ -34,6 +34,8 @@ using json = nlohmann::json;
 
 namespace {
 
+using detail::Undo;
+
 constexpr int64_t kMaxJsonSize = 8 << 20;  // manifests and configs are small
 
 // ---- the archive, unpacked in a temporary directory -------------------------
@@ -257,34 +259,6 @@ std::vector<Incoming> read_oci_archive(const Unpacked& u) {
 
 // ---- into the store ---------------------------------------------------------------
 
-// What load added, removed again if a later step fails; index.json is put
-// back as it was.
-class Undo {
- public:
-  explicit Undo(stdfs::path index) : index_(std::move(index)), saved_(core::fs::read_file_if_exists(index_)) {}
-  Undo(const Undo&) = delete;
-  Undo& operator=(const Undo&) = delete;
-  ~Undo() {
-    if (committed_) return;
-    std::error_code ec;
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) stdfs::remove_all(*it, ec);
-    try {
-      if (saved_) core::fs::write_file_atomic(index_, *saved_);
-      else stdfs::remove(index_, ec);
-    } catch (...) {
-    }
-  }
-  void add_if_new(const stdfs::path& p) {
-    if (!stdfs::exists(p)) paths_.push_back(p);
-  }
-  void commit() { committed_ = true; }
-
- private:
-  stdfs::path index_;
-  std::optional<std::string> saved_;
-  std::vector<stdfs::path> paths_;
-  bool committed_ = false;
-};
 
 // The sha256 of the uncompressed bytes of the layer blob FILE.
 std::string diff_id_of(const stdfs::path& file) {

@@ -36,25 +36,8 @@ using json = nlohmann::json;
 
 namespace {
 
-// Files the pull added, removed again unless it completes.
-class Undo {
- public:
-  Undo() = default;
-  Undo(const Undo&) = delete;
-  Undo& operator=(const Undo&) = delete;
-  ~Undo() {
-    std::error_code ec;
-    for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) stdfs::remove_all(*it, ec);
-  }
-  void add(stdfs::path p) { paths_.push_back(std::move(p)); }
-  void add_if_new(const stdfs::path& p) {
-    if (!stdfs::exists(p)) add(p);
-  }
-  void commit() { paths_.clear(); }
+using detail::Undo;
 
- private:
-  std::vector<stdfs::path> paths_;
-};
 
 // "sha256:3f57d9…" → "3f57d9401f8d", the id Docker shows for a layer.
 std::string short_id(const std::string& digest) { return oci::digest_hex(digest).substr(0, 12); }

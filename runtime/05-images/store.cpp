@@ -88,6 +88,20 @@ std::string config_digest(const stdfs::path& dir, const oci::Descriptor& manifes
 
 namespace detail {
 
+Undo::Undo(stdfs::path index) : index_(std::move(index)), saved_index_(core::fs::read_file_if_exists(*index_)) {}
+
+Undo::~Undo() {
+  if (committed_) return;
+  std::error_code ec;
+  for (auto it = paths_.rbegin(); it != paths_.rend(); ++it) stdfs::remove_all(*it, ec);
+  if (!index_) return;
+  try {
+    if (saved_index_) core::fs::write_file_atomic(*index_, *saved_index_);
+    else stdfs::remove(*index_, ec);
+  } catch (...) {  // a destructor must not throw; the store's blobs are gone already
+  }
+}
+
 bool is_manifest(const oci::Descriptor& d) {
   return d.media_type == oci::kManifestType || d.media_type == oci::kDockerManifestType;
 }

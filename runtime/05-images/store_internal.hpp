@@ -38,6 +38,31 @@ Image load_image(const stdfs::path& images_dir, const oci::Descriptor& manifest,
 void name_image(const oci::Layout& layout, const oci::Descriptor& manifest,
                 const std::optional<Reference>& name);
 
+// What a command added to the store, removed again unless it completes:
+// the files and directories it made (newest first) and, when constructed
+// with index.json's path, index.json as it was. import, pull, commit and
+// load build on it, so that a failure leaves the store as it found it.
+class Undo {
+ public:
+  Undo() = default;
+  explicit Undo(stdfs::path index);
+  Undo(const Undo&) = delete;
+  Undo& operator=(const Undo&) = delete;
+  ~Undo();
+  void add(stdfs::path path) { paths_.push_back(std::move(path)); }
+  // Tracks PATH only if it does not exist yet, i.e. if this command makes it.
+  void add_if_new(const stdfs::path& path) {
+    if (!stdfs::exists(path)) add(path);
+  }
+  void commit() { committed_ = true; }
+
+ private:
+  std::optional<stdfs::path> index_;
+  std::optional<std::string> saved_index_;
+  std::vector<stdfs::path> paths_;
+  bool committed_ = false;
+};
+
 // What every image builder writes (builtin_busybox.cpp): SECONDS since the
 // epoch as RFC 3339 ("2024-05-01T12:00:00Z"), the OCI name of this machine's
 // architecture ("amd64"), and a one-layer manifest. Pure but the second.
