@@ -77,4 +77,17 @@ Parsed parse(const std::string& command, const std::string& usage,
   return parsed;
 }
 
+int run_group(Context& ctx, const std::string& group, const std::string& summary,
+              const std::vector<Subcommand>& subcommands, const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help") {
+    std::cout << "Usage:  skiff " << group << " COMMAND\n\n" << summary << "\n\nCommands:\n";
+    for (const auto& s : subcommands) std::cout << "  " << s.name << "\n";
+    return args.empty() ? kExitFailure : 0;
+  }
+  for (const auto& s : subcommands)
+    if (args[0] == s.name) return s.run(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
+  throw core::Error("'" + group + " " + args[0] + "' is not a skiff command (see 'skiff " + group + " --help')",
+                    kExitFailure);
+}
+
 }  // namespace skiff::cli

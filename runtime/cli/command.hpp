@@ -39,6 +39,16 @@ Parsed parse(const std::string& command, const std::string& usage,
 
 using CommandFn = int (*)(Context&, const std::vector<std::string>&);
 
+// One subcommand of a group such as `skiff image` or `skiff volume`.
+struct Subcommand {
+  const char* name;
+  CommandFn run;
+};
+// Runs ARGS[0] of GROUP ("image") with the rest of ARGS; without a
+// subcommand, or with --help, lists them (exit 1 and 0, as Docker).
+int run_group(Context& ctx, const std::string& group, const std::string& summary,
+              const std::vector<Subcommand>& subcommands, const std::vector<std::string>& args);
+
 int cmd_run(Context&, const std::vector<std::string>&);
 int cmd_ps(Context&, const std::vector<std::string>&);
 int cmd_rm(Context&, const std::vector<std::string>&);

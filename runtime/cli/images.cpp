@@ -415,23 +415,11 @@ int cmd_history(Context& ctx, const std::vector<std::string>& args) {
 }
 
 int cmd_image(Context& ctx, const std::vector<std::string>& args) {
-  struct Sub {
-    const char* name;
-    CommandFn run;
-  };
-  static const Sub kSubs[] = {
-      {"ls", cmd_images},     {"list", cmd_images}, {"pull", cmd_pull},       {"push", cmd_push},
-      {"tag", cmd_tag},       {"rm", cmd_rmi},      {"prune", cmd_image_prune}, {"inspect", cmd_image_inspect},
-      {"history", cmd_history}, {"save", cmd_save}, {"load", cmd_load},       {"import", cmd_import},
-  };
-  if (args.empty() || args[0] == "--help") {
-    std::cout << "Usage:  skiff image COMMAND\n\nManage images\n\nCommands:\n";
-    for (const auto& s : kSubs) std::cout << "  " << s.name << "\n";
-    return args.empty() ? kExitFailure : 0;
-  }
-  for (const auto& s : kSubs)
-    if (args[0] == s.name) return s.run(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
-  throw core::Error("'image " + args[0] + "' is not a skiff command (see 'skiff image --help')", kExitFailure);
+  return run_group(ctx, "image", "Manage images",
+                   {{"ls", cmd_images}, {"list", cmd_images}, {"pull", cmd_pull}, {"push", cmd_push},
+                    {"tag", cmd_tag}, {"rm", cmd_rmi}, {"prune", cmd_image_prune}, {"inspect", cmd_image_inspect},
+                    {"history", cmd_history}, {"save", cmd_save}, {"load", cmd_load}, {"import", cmd_import}},
+                   args);
 }
 
 }  // namespace skiff::cli

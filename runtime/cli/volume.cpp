@@ -375,22 +375,10 @@ AnonymousVolumesOfRemoved::~AnonymousVolumesOfRemoved() {
 }
 
 int cmd_volume(Context& ctx, const std::vector<std::string>& args) {
-  struct Sub {
-    const char* name;
-    CommandFn run;
-  };
-  static const Sub kSubs[] = {
-      {"create", volume_create}, {"ls", volume_ls},  {"list", volume_ls},  {"inspect", volume_inspect},
-      {"rm", volume_rm},         {"remove", volume_rm}, {"prune", volume_prune},
-  };
-  if (args.empty() || args[0] == "--help") {
-    std::cout << "Usage:  skiff volume COMMAND\n\nManage volumes\n\nCommands:\n";
-    for (const auto& s : kSubs) std::cout << "  " << s.name << "\n";
-    return args.empty() ? kExitFailure : 0;
-  }
-  for (const auto& s : kSubs)
-    if (args[0] == s.name) return s.run(ctx, std::vector<std::string>(args.begin() + 1, args.end()));
-  throw core::Error("'volume " + args[0] + "' is not a skiff command (see 'skiff volume --help')", kExitFailure);
+  return run_group(ctx, "volume", "Manage volumes",
+                   {{"create", volume_create}, {"ls", volume_ls}, {"list", volume_ls}, {"inspect", volume_inspect},
+                    {"rm", volume_rm}, {"remove", volume_rm}, {"prune", volume_prune}},
+                   args);
 }
 
 }  // namespace skiff::cli
