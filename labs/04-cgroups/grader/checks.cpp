@@ -6,6 +6,7 @@
 // (v1 or v2, whichever it runs), where the kernel itself reads the limits
 // and enforces pids.max. Real cgroups get unique names (lab04-PID-TOKEN) and
 // are removed by the check even when it fails.
+#include <array>
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -72,7 +73,9 @@ struct TempHierarchy {
 struct Limits {
   long mib = 16 + std::stoul(lab::random_token(2), nullptr, 16) % 200;
   long pids = 4 + std::stoul(lab::random_token(1), nullptr, 16) % 5;  // 4..8
-  long quarters = 1 + std::stoul(lab::random_token(1), nullptr, 16) % 7;  // cpus = quarters/4
+  // cpus = quarters/4, never exactly 1: then quota = period, and a cpu.max
+  // written "PERIOD QUOTA" would read the same as "QUOTA PERIOD".
+  long quarters = std::array{1, 2, 3, 5, 6, 7}[std::stoul(lab::random_token(1), nullptr, 16) % 6];
   long bytes() const { return mib << 20; }
   long quota() const { return quarters * 25'000; }
   std::vector<std::string> args() const {
