@@ -128,7 +128,11 @@ TEST_CASE("releases the held bytes when the sequence breaks off", "[points=10]")
   expect_feeds("ctrl-p,ctrl-q", {"\x10", t}, {"", "\x10" + t}, false,
                "Ctrl-p then something else: the Ctrl-p was meant for the container after all "
                "(in a shell it recalls the previous command), and goes first");
-  expect_feeds("a,b,c", {"ab", "d" + t}, {"", "abd" + t}, false,
+  // Digits only after the break: a random 'a' at the end would rightly be
+  // held back as the start of a new sequence.
+  std::string digits = t;
+  for (auto& ch : digits) ch = static_cast<char>('0' + static_cast<unsigned char>(ch) % 10);
+  expect_feeds("a,b,c", {"ab", "d" + digits}, {"", "abd" + digits}, false,
                "two of three keys, then another: both held keys go out, in order");
   expect_feeds("ctrl-p,ctrl-q", {"\x10" + t + "\x10\x11"}, {"\x10" + t}, true,
                "a broken-off sequence, then a whole one in the same read");
