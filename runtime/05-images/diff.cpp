@@ -184,9 +184,10 @@ class UpperWriter {
   void copy_data(const std::string& path) {
     core::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) throw core::SystemError(errno, "open(" + path + ")");
-    static thread_local char buf[1 << 20];
+    std::vector<char> buffer(1 << 20);  // on the heap: see digest.cpp
+    char* buf = buffer.data();
     for (;;) {
-      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      ssize_t n = ::read(fd.get(), buf, buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw core::SystemError(errno, "read(" + path + ")");
       if (n == 0) return;

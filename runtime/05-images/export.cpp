@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "03-namespaces/namespaces.hpp"
 #include "05-images/archive_internal.hpp"
@@ -56,9 +57,10 @@ ArchiveReader open_disk_reader() {
 }
 
 void copy_entry_data(archive* disk, archive* out, const std::string& path) {
-  static thread_local char buf[1 << 16];
+  std::vector<char> buffer(1 << 16);  // on the heap: see digest.cpp
+  char* buf = buffer.data();
   for (;;) {
-    la_ssize_t n = archive_read_data(disk, buf, sizeof buf);
+    la_ssize_t n = archive_read_data(disk, buf, buffer.size());
     if (n < 0) throw core::Error("read " + path + ": " + archive_message(disk));
     if (n == 0) return;
     detail::write_bytes(out, std::string_view(buf, static_cast<size_t>(n)), path);

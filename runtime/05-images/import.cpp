@@ -78,9 +78,10 @@ Copied copy_hashing(int in, const stdfs::path& to, const std::string& source) {
   if (!out.valid()) throw core::SystemError(errno, "open(" + to.string() + ")");
   oci::Sha256 hash;
   Copied c;
-  static thread_local char buf[1 << 16];
+  std::vector<char> buffer(1 << 16);  // on the heap: see digest.cpp
+  char* buf = buffer.data();
   for (;;) {
-    ssize_t n = ::read(in, buf, sizeof buf);
+    ssize_t n = ::read(in, buf, buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw core::Error("read " + source + ": " + errno_text(errno));
     if (n == 0) break;

@@ -33,13 +33,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
-#include <unordered_set>
-#include <unordered_map>
-#include <thread>
-#include <functional>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -416,9 +416,10 @@ DiffId uncompressed_digest(const stdfs::path& tarball) {
   check_archive(in.get(), archive_read_next_header(in.get(), &entry), "read " + tarball.string());
   oci::Sha256 hash;
   DiffId out;
-  static thread_local char buf[1 << 16];
+  std::vector<char> buffer(1 << 16);  // on the heap: see digest.cpp
+  char* buf = buffer.data();
   for (;;) {
-    la_ssize_t n = archive_read_data(in.get(), buf, sizeof buf);
+    la_ssize_t n = archive_read_data(in.get(), buf, buffer.size());
     if (n < 0) throw core::Error("read " + tarball.string() + ": " + archive_message(in.get()));
     if (n == 0) break;
     hash.update(std::string_view(buf, static_cast<size_t>(n)));

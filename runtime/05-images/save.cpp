@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <set>
+#include <vector>
 
 #include "05-images/archive.hpp"
 #include "05-images/archive_internal.hpp"
@@ -115,10 +116,11 @@ void copy_plain_blob(archive* out, const stdfs::path& from, const std::string& d
   if (!in.valid()) throw core::SystemError(errno, "open(" + from.string() + ")");
   detail::write_file_header(out, blob_name(digest), size);
   oci::Sha256 hash;
-  static thread_local char buf[1 << 16];
+  std::vector<char> buffer(1 << 16);  // on the heap: see digest.cpp
+  char* buf = buffer.data();
   int64_t copied = 0;
   for (;;) {
-    ssize_t n = ::read(in.get(), buf, sizeof buf);
+    ssize_t n = ::read(in.get(), buf, buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw core::SystemError(errno, "read(" + from.string() + ")");
     if (n == 0) break;
@@ -134,12 +136,13 @@ void copy_plain_blob(archive* out, const stdfs::path& from, const std::string& d
 // size (the tar header comes first) and check its diff_id, one to copy it.
 oci::Descriptor copy_decompressed_layer(archive* out, const stdfs::path& blob,
                                         const std::string& diff_id) {
-  static thread_local char buf[1 << 16];
+  std::vector<char> buffer(1 << 16);  // on the heap: see digest.cpp
+  char* buf = buffer.data();
   int64_t size = 0;
   {
     detail::Decompressed in(blob);
     oci::Sha256 hash;
-    for (size_t n; (n = in.read(buf, sizeof buf)) > 0; size += static_cast<int64_t>(n))
+    for (size_t n; (n = in.read(buf, buffer.size())) > 0; size += static_cast<int64_t>(n))
       hash.update(std::string_view(buf, n));
     if ("sha256:" + hash.hex() != diff_id)
       throw core::Error("layer " + blob.string() + " does not match its diff_id " + diff_id);
@@ -147,7 +150,7 @@ oci::Descriptor copy_decompressed_layer(archive* out, const stdfs::path& blob,
   detail::write_file_header(out, blob_name(diff_id), size);
   detail::Decompressed in(blob);
   int64_t copied = 0;
-  for (size_t n; (n = in.read(buf, sizeof buf)) > 0; copied += static_cast<int64_t>(n))
+  for (size_t n; (n = in.read(buf, buffer.size())) > 0; copied += static_cast<int64_t>(n))
     detail::write_bytes(out, std::string_view(buf, n), blob_name(diff_id));
   if (copied != size) throw core::Error("layer " + blob.string() + " changed while it was saved");
   return {oci::kLayerTarType, diff_id, size, {}};
