@@ -18,8 +18,12 @@
 #include "05-images/layer.hpp"
 #include "core/fs.hpp"
 #include "harness.hpp"
+#include "image_helpers.hpp"
 
+using it::busybox_rootfs_tar;
 using it::contains;
+using it::image_store_files;
+using it::images_row;
 using it::lines;
 using it::trim;
 namespace images = skiff::images;
@@ -64,14 +68,6 @@ struct Files {
   }
 };
 
-std::string busybox_rootfs_tar() {
-  return images::write_tar({images::TarEntry::directory("bin", 0755),
-                            images::TarEntry::file("bin/busybox",
-                                                   skiff::core::fs::read_file(images::kBusyboxBinary),
-                                                   0755),
-                            images::TarEntry::symlink("bin/sh", "busybox")});
-}
-
 // An image of this test's own, with an id no other store has (import
 // stamps the time): a round trip that keeps it proves something.
 std::string import_own_image(it::Sandbox& box, Files& files, const std::string& name) {
@@ -80,23 +76,6 @@ std::string import_own_image(it::Sandbox& box, Files& files, const std::string& 
   auto r = box.run({"import", tar.string(), name});
   REQUIRE(r.code == 0);
   return trim(r.out);
-}
-
-std::string images_row(it::Sandbox& box, const std::string& needle) {
-  for (const auto& line : lines(box.run({"images"}).out))
-    if (contains(line, needle)) return line;
-  return "";
-}
-
-// Every path under the store's images/ with its size: what a failed load
-// must not change.
-std::set<std::string> store_files(const it::Sandbox& box) {
-  std::set<std::string> out;
-  for (const auto& e : stdfs::recursive_directory_iterator(box.root() / "images")) {
-    std::string size = e.is_regular_file() ? std::to_string(e.file_size()) : "";
-    if (e.path().filename() != "lock") out.insert(e.path().string() + " " + size);
-  }
-  return out;
 }
 
 void check_one_line_error(const it::Result& r, const std::string& message) {
@@ -216,11 +195,11 @@ TEST_CASE("save then load in another store keeps the image id, and loading twice
   CHECK(contains(images_row(other, box.name("trip")), id.substr(7, 12)));
   CHECK(other.run({"run", "--rm", name, "/bin/sh", "-c", "echo ok"}).out == "ok\n");
 
-  auto before = store_files(other);
+  auto before = image_store_files(other);
   auto again = other.run({"load"}, skiff::core::fs::read_file(tar));  // from stdin this time
   CHECK(again.code == 0);
   CHECK(again.out == load.out);
-  CHECK(store_files(other) == before);
+  CHECK(image_store_files(other) == before);
   // The same image saved from either store is the same bytes.
   CHECK(other.run({"save", name}).out == skiff::core::fs::read_file(tar));
 
@@ -240,7 +219,7 @@ TEST_CASE("a truncated, tampered or non-tar archive is refused and leaves the st
   std::string tar = box.run({"save", name}).out;
   REQUIRE(tar.size() > 100000);
   REQUIRE(target.run({"images"}).code == 0);  // the store exists, with busybox in it
-  auto before = store_files(target);
+  auto before = image_store_files(target);
 
   std::string tampered = tar;
   tampered[tar.size() / 2] = static_cast<char>(tampered[tar.size() / 2] ^ 0x01);  // inside the layer
@@ -258,7 +237,7 @@ TEST_CASE("a truncated, tampered or non-tar archive is refused and leaves the st
   for (const auto& c : cases) {
     INFO(c.what);
     check_one_line_error(target.run({"load"}, c.bytes), c.message);
-    CHECK(store_files(target) == before);
+    CHECK(image_store_files(target) == before);
   }
   CHECK_FALSE(contains(target.run({"images"}).out, box.name("bad")));
 }

@@ -9,8 +9,10 @@
 
 #include "05-images/images.hpp"
 #include "harness.hpp"
+#include "image_helpers.hpp"
 
 using it::contains;
+using it::image_store_files;
 using it::trim;
 namespace images = skiff::images;
 namespace stdfs = std::filesystem;
@@ -19,17 +21,6 @@ namespace {
 
 bool is_image_id(const std::string& out) {
   return std::regex_match(out, std::regex("sha256:[0-9a-f]{64}\n"));
-}
-
-// Every path under the store's images/ with its size: what a refused commit
-// must not change.
-std::set<std::string> store_files(const it::Sandbox& box) {
-  std::set<std::string> out;
-  for (const auto& e : stdfs::recursive_directory_iterator(box.root() / "images")) {
-    std::string size = e.is_regular_file() ? std::to_string(e.file_size()) : "";
-    if (e.path().filename() != "lock") out.insert(e.path().string() + " " + size);
-  }
-  return out;
 }
 
 // Runs a container named WHAT that runs SCRIPT, and commits it as IMAGE.
@@ -126,14 +117,14 @@ TEST_CASE("commit refuses an unknown container and a bad --change, and stores no
 
   auto name = box.name("bad");
   REQUIRE(box.run({"run", "--name", name, "busybox", "touch", "/x"}).code == 0);
-  auto before = store_files(box);
+  auto before = image_store_files(box);
   r = box.run({"commit", "-c", "FROM busybox", name, box.name("bad") + ":v1"});
   CHECK(r.code == 1);
   CHECK(trim(r.err) == "skiff: FROM is not a valid change command");
   r = box.run({"commit", "-c", "EXPOSE nope", name});
   CHECK(r.code == 1);
   CHECK(contains(r.err, "invalid containerPort: nope"));
-  CHECK(store_files(box) == before);
+  CHECK(image_store_files(box) == before);
   CHECK_FALSE(contains(box.run({"images"}).out, box.name("bad")));
   r = box.run({"commit"});
   CHECK(r.code == 1);

@@ -10,6 +10,7 @@
 #include "05-images/layer.hpp"
 #include "core/fs.hpp"
 #include "harness.hpp"
+#include "image_helpers.hpp"
 
 using it::contains;
 using it::lines;
@@ -19,16 +20,12 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-// A one-file root filesystem, MARKER making each image different.
+// A root filesystem with a few commands and /marker, MARKER making each image different.
 std::string rootfs_tar(const std::string& marker) {
-  return images::write_tar({images::TarEntry::directory("bin", 0755),
-                            images::TarEntry::file("bin/busybox",
-                                                   skiff::core::fs::read_file(images::kBusyboxBinary), 0755),
-                            images::TarEntry::symlink("bin/sh", "busybox"),
-                            images::TarEntry::symlink("bin/true", "busybox"),
-                            images::TarEntry::symlink("bin/cat", "busybox"),
-                            images::TarEntry::symlink("bin/sleep", "busybox"),
-                            images::TarEntry::file("marker", marker + "\n", 0644)});
+  return it::busybox_rootfs_tar({images::TarEntry::symlink("bin/true", "busybox"),
+                                 images::TarEntry::symlink("bin/cat", "busybox"),
+                                 images::TarEntry::symlink("bin/sleep", "busybox"),
+                                 images::TarEntry::file("marker", marker + "\n", 0644)});
 }
 
 // Imports a tarball of MARKER's root as NAME; returns the image id.

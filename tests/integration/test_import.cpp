@@ -9,23 +9,18 @@
 #include "05-images/layer.hpp"
 #include "core/fs.hpp"
 #include "harness.hpp"
+#include "image_helpers.hpp"
 
+using it::busybox_rootfs_tar;
 using it::contains;
+using it::image_store_files;
+using it::images_row;
 using it::lines;
 using it::trim;
 namespace images = skiff::images;
 namespace stdfs = std::filesystem;
 
 namespace {
-
-// The smallest root filesystem that runs a shell: busybox and a link to it.
-std::string busybox_rootfs_tar() {
-  return images::write_tar({images::TarEntry::directory("bin", 0755),
-                            images::TarEntry::file("bin/busybox",
-                                                   skiff::core::fs::read_file(images::kBusyboxBinary),
-                                                   0755),
-                            images::TarEntry::symlink("bin/sh", "busybox")});
-}
 
 // The tarball written beside the store, not inside it.
 stdfs::path write_beside(const it::Sandbox& box, const std::string& file, const std::string& bytes) {
@@ -44,23 +39,6 @@ struct Removed {
 
 bool is_image_id(const std::string& out) {
   return std::regex_match(out, std::regex("sha256:[0-9a-f]{64}\n"));
-}
-
-std::string images_row(it::Sandbox& box, const std::string& needle) {
-  for (const auto& line : lines(box.run({"images"}).out))
-    if (contains(line, needle)) return line;
-  return "";
-}
-
-// Every path under the store's images/ with its size: what a failed import
-// must not change.
-std::set<std::string> store_files(const it::Sandbox& box) {
-  std::set<std::string> out;
-  for (const auto& e : stdfs::recursive_directory_iterator(box.root() / "images")) {
-    std::string size = e.is_regular_file() ? std::to_string(e.file_size()) : "";
-    if (e.path().filename() != "lock") out.insert(e.path().string() + " " + size);
-  }
-  return out;
 }
 
 }  // namespace
@@ -125,7 +103,7 @@ TEST_CASE("import refuses a missing file or a non-tar, exits 1 and leaves the st
                    write_beside(box, "cut.tar.gz", gz.substr(0, gz.size() / 2)),
                    write_beside(box, "notar.gz", images::gzip_deterministic("just text\n"))}};
   auto missing = (box.root().parent_path() / "nosuch.tar").string();
-  auto before = store_files(box);
+  auto before = image_store_files(box);
 
   struct Case {
     std::string file, message;
@@ -141,10 +119,10 @@ TEST_CASE("import refuses a missing file or a non-tar, exits 1 and leaves the st
     CHECK(r.err.rfind("skiff: ", 0) == 0);
     CHECK(contains(r.err, c.message));
   }
-  CHECK(store_files(box) == before);
+  CHECK(image_store_files(box) == before);
   CHECK_FALSE(contains(box.run({"images"}).out, box.name("bad")));
   CHECK(box.run({"import", "-", "Upper:case"}, tar).code == 1);  // an invalid name
-  CHECK(store_files(box) == before);
+  CHECK(image_store_files(box) == before);
 }
 
 TEST_CASE("import -c sets the image's command and environment, -m its comment, and a bad change stores nothing") {
@@ -159,9 +137,9 @@ TEST_CASE("import -c sets the image's command and environment, -m its comment, a
   CHECK(contains(box.run({"history", "changed:1"}).out, "built by hand"));
 
   REQUIRE(box.run({"images"}).code == 0);
-  auto before = store_files(box);
+  auto before = image_store_files(box);
   r = box.run({"import", "-c", "FROM busybox", tar.string(), "refused:1"});
   CHECK(r.code == 1);
   CHECK(r.err == "skiff: FROM is not a valid change command\n");
-  CHECK(store_files(box) == before);
+  CHECK(image_store_files(box) == before);
 }
