@@ -362,6 +362,7 @@ void extract_where(const stdfs::path& tarball, archive* out, const std::string& 
 // Below this many plain files, a second reading of the archive costs more
 // than the threads save.
 constexpr size_t kParallelThreshold = 256;
+constexpr uintmax_t kParallelMinBytes = 256 * 1024;
 
 }  // namespace
 
@@ -376,7 +377,9 @@ void unpack_layer(const stdfs::path& tarball, const stdfs::path& dest) {
   WorkingDirectory here(root);
   const unsigned cores = std::min(4u, std::thread::hardware_concurrency());
   ParallelPlan plan;
-  if (cores >= 2) plan = plan_parallel(tarball);
+  // Planning reads the archive once more: not worth it for a small one
+  // (the built-in busybox, most imports), which cannot hold enough files.
+  if (cores >= 2 && stdfs::file_size(tarball) >= kParallelMinBytes) plan = plan_parallel(tarball);
   const bool parallel = plan.count >= kParallelThreshold;
   auto in_order = [&](size_t i) { return !parallel || !plan.parallel[i]; };
 

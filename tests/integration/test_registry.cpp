@@ -118,6 +118,8 @@ TEST_CASE("pull by digest checks the digest, and the image runs by name@digest",
   REQUIRE(row.size() == 2);
   CHECK(std::regex_search(row[1], std::regex("^" + std::regex_replace(name, std::regex("[.]"), "\\.") +
                                              " +<none> +" + digest + " ")));
+  // Named by its repository, it is not dangling: image prune keeps it.
+  CHECK(box.run({"images", "-q", "-f", "dangling=true"}).out.empty());
 
   // A digest the registry does not hold: refused, nothing stored.
   check_refused_pull(box, {"pull", name + "@sha256:" + std::string(64, '0')}, "not found");
