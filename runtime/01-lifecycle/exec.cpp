@@ -18,6 +18,7 @@
 #include "04-cgroups/cgroups.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/in_root.hpp"
 #include "core/sys.hpp"
 #include "core/trace.hpp"
 #include "launch/launch.hpp"
@@ -67,6 +68,12 @@ launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequ
 [[noreturn]] void enter_and_run(const engine::ContainerConfig& config, pid_t pid,
                                 const launch::ProcessSpec& process, int sync, int terminal) {
   try {
+    // Until it execs, this process holds the host's descriptors and runs
+    // skiff's code; once in the container's pid namespace its processes
+    // could reach it through /proc/PID (its fds, its memory, its exe).
+    // Not dumpable: only a holder of CAP_SYS_PTRACE can, and the container
+    // has none. execve makes the command dumpable again.
+    core::sys::prctl(PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE, 0");
     if (config.spec.upto >= launch::Upto::cgroups) {
       core::trace::Step step("04-cgroups", "join the container's cgroup");
       cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec))
@@ -112,9 +119,13 @@ int exec(const engine::Store& store, const std::string& id, const ExecRequest& r
         }))
       process.env.push_back("TERM=xterm");
     // A pty of the container's own devpts (reached through its root as
-    // /proc/PID/root), so that inside, `tty` names it /dev/pts/N.
-    master.reset(core::sys::open("/proc/" + std::to_string(state.pid) + "/root/dev/pts/ptmx",
-                                 O_RDWR | O_NOCTTY));
+    // /proc/PID/root, and looked up inside it: the container owns the
+    // names there), so that inside, `tty` names it /dev/pts/N.
+    core::Fd root = core::open_root("/proc/" + std::to_string(state.pid) + "/root");
+    core::Fd pts = core::resolve_in_root(root.get(), "/dev/pts", core::Create::nothing,
+                                         core::Symlinks::refuse);
+    master.reset(::openat(pts.get(), "ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC));
+    if (!master.valid()) throw core::SystemError(errno, "open(/dev/pts/ptmx of the container)");
     int unlock = 0;
     if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw core::SystemError(errno, "ioctl(TIOCSPTLCK)");
     slave.reset(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
@@ -128,11 +139,11 @@ int exec(const engine::Store& store, const std::string& id, const ExecRequest& r
     if (request.detach) {
       // Nobody reads a detached process's output (as with docker exec -d),
       // and it must not keep the caller's pipes open.
-      int null = ::open("/dev/null", O_RDWR);
-      for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, fd);
+      core::Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+      for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null.get(), fd);
     } else if (!request.stdin_open && !request.tty) {
-      int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, STDIN_FILENO);
+      core::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      ::dup2(null.get(), STDIN_FILENO);
     }
     enter_and_run(config, state.pid, process, child_end.release(), slave.valid() ? slave.get() : -1);
   }

@@ -4,12 +4,17 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/in_root.hpp"
 #include "core/sys.hpp"
+#include "core/trace.hpp"
 
 namespace skiff::chroot {
 
-std::vector<Mount> plan_system_mounts() {
+std::vector<Mount> plan_system_mounts(bool writable_sys) {
   constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   return {
       // A fresh proc shows the processes of the container's pid namespace.
@@ -25,8 +30,8 @@ std::vector<Mount> plan_system_mounts() {
       // POSIX message queues belong to the ipc namespace.
       {"mqueue", "dev/mqueue", "mqueue", kSafe, ""},
       // Read-only: the container may look at devices and kernel settings, not
-      // change them.
-      {"sysfs", "sys", "sysfs", kSafe | MS_RDONLY, ""},
+      // change them (--privileged lifts it: lesson 11).
+      {"sysfs", "sys", "sysfs", kSafe | (writable_sys ? 0 : MS_RDONLY), ""},
   };
 }
 
@@ -40,12 +45,22 @@ const std::vector<Device>& default_devices() {
 
 namespace {
 
-void make_devices(const stdfs::path& dev) {
-  // mknod needs CAP_MKNOD, which we still hold; the devices cgroup (lesson
-  // 04) is what stops the container from using nodes it makes later.
+using core::Create;
+using core::Symlinks;
+
+// DEV is an fd of our own tmpfs at /dev: the image cannot have put
+// anything in it, and every name is made relative to the fd.
+void make_devices(const core::Fd& dev) {
+  // mknod needs CAP_MKNOD, which we still hold; the device policy of the
+  // cgroup (lesson 04; on v2 a BPF program, lesson 11) is what stops the
+  // container from using nodes it makes later.
   ::umask(0);
-  for (const auto& d : default_devices())
-    core::sys::mknod(dev / d.name, S_IFCHR | 0666, makedev(d.major, d.minor));
+  for (const auto& d : default_devices()) {
+    core::trace::call("mknod(/dev/" + d.name + ", " + std::to_string(d.major) + ":" +
+                      std::to_string(d.minor) + ")");
+    if (::mknodat(dev.get(), d.name.c_str(), S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
+      throw core::SystemError(errno, "mknod(/dev/" + d.name + ")");
+  }
   ::umask(022);
   struct Link {
     const char* name;
@@ -55,17 +70,25 @@ void make_devices(const stdfs::path& dev) {
        {Link{"fd", "/proc/self/fd"}, Link{"stdin", "/proc/self/fd/0"},
         Link{"stdout", "/proc/self/fd/1"}, Link{"stderr", "/proc/self/fd/2"},
         Link{"ptmx", "pts/ptmx"}})
-    core::sys::symlink(target, dev / name);
+    if (::symlinkat(target, dev.get(), name) < 0)
+      throw core::SystemError(errno, std::string("symlink(/dev/") + name + " → " + target + ")");
 }
 
 }  // namespace
 
-void mount_system(const stdfs::path& root) {
-  for (const auto& m : plan_system_mounts()) {
-    core::sys::mkdir(root / m.target, 0755);
-    core::sys::mount(m.source, root / m.target, m.fstype, m.flags, m.data);
+void mount_system(const stdfs::path& root, bool writable_sys) {
+  core::Fd root_fd = core::open_root(root);
+  for (const auto& m : plan_system_mounts(writable_sys)) {
+    // The image decides what ROOT/proc is. A symlink there would send the
+    // kernel's proc (or sysfs, or our /dev) over a directory of the image's
+    // choosing — runc's CVE-2019-19921: refused, as runc does.
+    std::string where = "/" + m.target;
+    core::Fd target = core::resolve_in_root(root_fd.get(), where, Create::directory, Symlinks::refuse);
+    core::sys::mount_on_fd(m.source, target.get(), "{root}" + where, m.fstype, m.flags, m.data);
   }
-  make_devices(root / "dev");
+  // Looked up again: the fd taken before the mount holds the directory
+  // under it, not our new tmpfs.
+  make_devices(core::resolve_in_root(root_fd.get(), "/dev", Create::nothing, Symlinks::refuse));
 }
 
 void pivot_into(const stdfs::path& root) {

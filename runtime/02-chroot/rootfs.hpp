@@ -39,14 +39,17 @@ struct Device {
 };
 
 // The filesystems every container gets, in mount order (a mount point must
-// exist before something is mounted on it: /dev before /dev/pts). Pure.
-std::vector<Mount> plan_system_mounts();
+// exist before something is mounted on it: /dev before /dev/pts). /sys is
+// read-only unless WRITABLE_SYS. Pure.
+std::vector<Mount> plan_system_mounts(bool writable_sys = false);
 // The device nodes of Docker's default /dev. Pure.
 const std::vector<Device>& default_devices();
 
 // Mounts the plan under ROOT, creates the device nodes and the usual /dev
 // symlinks (fd, stdin, stdout, stderr, ptmx). Needs a mount namespace.
-void mount_system(const stdfs::path& root);
+// Every mount point is looked up inside ROOT (core/in_root.hpp), and one
+// that the image made a symlink is refused.
+void mount_system(const stdfs::path& root, bool writable_sys = false);
 
 // Makes ROOT the root of the mount namespace with pivot_root(2), then
 // detaches the old root so it cannot be reached again. ROOT must be a mount.

@@ -10,7 +10,8 @@
 
 #include <cstring>
 
-#include "06-volumes/safe_path.hpp"
+#include "06-volumes/copy_up.hpp"
+#include "core/in_root.hpp"
 #include "core/error.hpp"
 #include "core/sys.hpp"
 #include "core/trace.hpp"
@@ -19,60 +20,22 @@ namespace skiff::volumes {
 namespace {
 
 namespace stdfs = std::filesystem;
-
-struct stat lstat_or_throw(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) < 0) throw core::SystemError(errno, "lstat(" + path + ")");
-  return st;
-}
-
-// Owner, mode and times of FROM given to TO (a symlink keeps its own mode).
-void copy_attributes(const struct stat& from, const std::string& to) {
-  if (::lchown(to.c_str(), from.st_uid, from.st_gid) < 0) throw core::SystemError(errno, "lchown(" + to + ")");
-  if (!S_ISLNK(from.st_mode) && ::chmod(to.c_str(), from.st_mode & 07777) < 0)
-    throw core::SystemError(errno, "chmod(" + to + ")");
-  struct timespec times[2] = {from.st_atim, from.st_mtim};
-  ::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW);
-}
-
-void copy_entry(const std::string& from, const std::string& to);
-
-void copy_children(const std::string& from, const std::string& to) {
-  for (const auto& e : stdfs::directory_iterator(from))
-    copy_entry(e.path().string(), (stdfs::path(to) / e.path().filename()).string());
-}
-
-// One entry of the image, never following a symlink: a link is copied as
-// a link (its target is read inside the container, later), not as what it
-// points to on the host now.
-void copy_entry(const std::string& from, const std::string& to) {
-  auto st = lstat_or_throw(from);
-  if (S_ISDIR(st.st_mode)) {
-    core::sys::mkdir(to, 0700);
-    copy_children(from, to);
-  } else if (S_ISREG(st.st_mode)) {
-    stdfs::copy_file(from, to);
-  } else if (S_ISLNK(st.st_mode)) {
-    core::sys::symlink(stdfs::read_symlink(from).string(), to);
-  } else {
-    core::sys::mknod(to, st.st_mode, st.st_rdev);
-  }
-  copy_attributes(st, to);
-}
-
-bool empty_dir(const std::string& dir) {
-  return stdfs::is_directory(dir) && stdfs::directory_iterator(dir) == stdfs::directory_iterator();
-}
+using core::Create;
+using core::fd_path;
+using core::resolve_in_root;
 
 // Docker's copy-up: an empty volume over a directory of the image that has
 // content starts as a copy of it. Once it holds anything, it is left alone.
+// Both sides are reached through fds (copy_up.hpp): the volume may already
+// be in use by a running container that could race a symlink into it.
 void copy_up(const core::Fd& target, const Mount& m) {
-  std::string image_dir = fd_path(target);
-  if (!m.copy_up || !m.fstype.empty() || !empty_dir(m.source) || !stdfs::is_directory(image_dir)) return;
-  if (empty_dir(image_dir)) return;
+  if (!m.copy_up || !m.fstype.empty()) return;
+  core::Fd image_dir(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  core::Fd volume(::open(m.source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!image_dir.valid() || !volume.valid()) return;  // a file bind, or nothing to copy
+  if (!empty_directory(volume.get()) || empty_directory(image_dir.get())) return;
   core::trace::call("copy-up " + m.destination + " of the image → " + m.source);
-  copy_children(image_dir, m.source);
-  copy_attributes(lstat_or_throw(image_dir), m.source);
+  copy_tree(image_dir.get(), volume.get());
 }
 
 // The per-mount flags the kernel holds for the mount at PATH: a remount
@@ -125,7 +88,7 @@ void mount_one(const stdfs::path& root, const core::Fd& root_fd, const Mount& m)
 }  // namespace
 
 void mount_all(const stdfs::path& root, const std::vector<Mount>& mounts) {
-  core::Fd root_fd(core::sys::open(root, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  core::Fd root_fd = core::open_root(root);
   for (const auto& m : mounts) {
     try {
       mount_one(root, root_fd, m);

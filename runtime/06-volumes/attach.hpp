@@ -4,7 +4,7 @@
 // Kernel concept: each mount is made in the container's own mount namespace
 //   (made private by 03-namespaces), so the host never sees it and the
 //   namespace takes it along when the container ends. Each target is found
-//   with resolve_in_root (safe_path.hpp) and mounted through its fd, so a
+//   with resolve_in_root (core/in_root.hpp) and mounted through its fd, so a
 //   symlink in the image cannot send a mount onto the host's files.
 //   An empty volume mounted over a directory of the image that has content
 //   is first filled with that content ("copy-up", as Docker does), owners

@@ -67,12 +67,19 @@ void set_process_capabilities(const std::vector<std::string>& keep) {
   auto kept = values_of(keep);
   CapState caps(cap_init());
   if (!caps) throw core::SystemError(errno, "cap_init");
-  for (cap_flag_t set : {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE})
+  // The inheritable set stays empty (cap_init's): with it filled, a program
+  // carrying file capabilities would get them across execve even as a
+  // non-root user — runc's and Docker's CVE-2022-24769.
+  for (cap_flag_t set : {CAP_EFFECTIVE, CAP_PERMITTED})
     cap_set_flag(caps.get(), set, static_cast<int>(kept.size()), kept.data(), CAP_SET);
-  core::trace::call("capset(effective = permitted = inheritable = the kept set)");
+  core::trace::call("capset(effective = permitted = the kept set, inheritable = none)");
   if (cap_set_proc(caps.get()) < 0) throw core::SystemError(errno, "capset");
   // Ambient capabilities survive execve for non-root users: start from none.
   if (cap_reset_ambient() < 0) throw core::SystemError(errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+}
+
+void keep_capabilities_across_setuid() {
+  core::sys::prctl(PR_SET_KEEPCAPS, 1, "PR_SET_KEEPCAPS, 1");
 }
 
 void set_no_new_privs() { core::sys::prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS, 1"); }

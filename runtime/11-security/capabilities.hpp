@@ -23,11 +23,16 @@ const std::vector<std::string>& default_capabilities();
 // The same set as a bit mask, as /proc/PID/status prints CapEff. Pure.
 uint64_t capability_mask(const std::vector<std::string>& names);
 
-// Drops every capability not in KEEP from the bounding set, then sets the
-// effective, permitted and inheritable sets to KEEP (when still root) and
-// clears the ambient set.
+// Drops every capability not in KEEP from the bounding set; then sets the
+// effective and permitted sets to KEEP, empties the inheritable set and
+// clears the ambient set (a switch to a non-root user afterwards empties
+// the effective and permitted sets too, as the kernel does for setuid).
 void drop_bounding_set(const std::vector<std::string>& keep);
 void set_process_capabilities(const std::vector<std::string>& keep);
+
+// The next setuid away from root keeps the permitted set (the effective
+// set is emptied all the same; set_process_capabilities sets it after).
+void keep_capabilities_across_setuid();
 
 // From here on, execve can never add privileges.
 void set_no_new_privs();

@@ -12,6 +12,7 @@
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/parse.hpp"
+#include "11-security/policy.hpp"
 #include "cli/volume.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
@@ -43,6 +44,10 @@ po::options_description run_options() {
       ("tmpfs", po::value<std::vector<std::string>>()->composing(), "Mount a tmpfs directory")
       ("volumes-from", po::value<std::vector<std::string>>()->composing(), "Mount volumes from the specified container(s)")
       ("read-only", po::bool_switch(), "Mount the container's root filesystem as read only")
+      ("cap-add", po::value<std::vector<std::string>>()->composing(), "Add Linux capabilities")
+      ("cap-drop", po::value<std::vector<std::string>>()->composing(), "Drop Linux capabilities")
+      ("privileged", po::bool_switch(), "Give extended privileges to this container")
+      ("security-opt", po::value<std::vector<std::string>>()->composing(), "Security Options")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -128,6 +133,38 @@ void mounts_for(const engine::Store& store, const Parsed& p, launch::ContainerSp
                       " has no mount namespace: volumes, --tmpfs and --read-only need one");
 }
 
+std::vector<std::string> list_option(const Parsed& p, const char* key) {
+  return p.options.count(key) ? p.options[key].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// --cap-add, --cap-drop, --privileged, --security-opt (lesson 11): Docker's
+// rules, applied in security::resolve_capabilities and apply_security_opt.
+security::Policy policy_from(const Parsed& p) {
+  security::Policy policy;
+  policy.privileged = p.options["privileged"].as<bool>();
+  auto normalized = [&](const char* key, const char* field) {
+    std::vector<std::string> out;
+    for (const auto& name : list_option(p, key)) try {
+        out.push_back(security::normalize_capability(name));
+      } catch (const core::Error& e) {
+        throw core::Error(std::string("invalid ") + field + ": " + e.what());
+      }
+    return out;
+  };
+  policy.cap_add = normalized("cap-add", "CapAdd");
+  policy.cap_drop = normalized("cap-drop", "CapDrop");
+  policy.capabilities = security::resolve_capabilities(policy.privileged, policy.cap_add, policy.cap_drop);
+  for (const auto& opt : list_option(p, "security-opt"))
+    security::apply_security_opt(policy, opt, [](const std::string& path) {
+      auto text = core::fs::read_file_if_exists(path);
+      if (!text)
+        throw core::Error("opening seccomp profile (" + path + ") failed: open " + path +
+                          ": no such file or directory");
+      return *text;
+    });
+  return policy;
+}
+
 engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
                                     const images::Image& image) {
   engine::ContainerConfig c;
@@ -164,6 +201,7 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   s.dir = store.container_dir(c.id);
   if (p.options.count("upto")) s.upto = launch::parse_upto(p.options["upto"].as<std::string>());
   mounts_for(store, p, s);
+  s.security = policy_from(p);
   return c;
 }
 

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,11 +39,32 @@ std::string read_file(const stdfs::path& path) {
   return *content;
 }
 
+namespace {
+
+// 16 random hex digits: a temporary name nobody can guess and plant first.
+// (A pid is guessable, and is 1 in a new pid namespace.)
+std::string random_suffix() {
+  unsigned char bytes[8];
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))
+    throw SystemError(errno, "getrandom");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
 void write_file_atomic(const stdfs::path& path, std::string_view content) {
   stdfs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
+  tmp += ".tmp-" + random_suffix();
   {
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    // O_EXCL|O_NOFOLLOW: a new file of ours, never one that was waiting
+    // under that name (a symlink to a host file would be truncated).
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd.valid()) throw SystemError(errno, "open(" + tmp.string() + ")");
     const char* p = content.data();
     size_t left = content.size();

@@ -19,7 +19,7 @@ std::string read_file(const stdfs::path& path);
 // Same, but std::nullopt when the file does not exist.
 std::optional<std::string> read_file_if_exists(const stdfs::path& path);
 
-// write to PATH.tmp-PID, fsync-free (a container record is cheap to lose
+// write to PATH.tmp-RANDOM (made with O_EXCL|O_NOFOLLOW), fsync-free (a container record is cheap to lose
 // on power failure, but must never be torn), then rename over PATH.
 void write_file_atomic(const stdfs::path& path, std::string_view content);
 

@@ -82,10 +82,12 @@ std::string clone_flags(unsigned long flags) {
                             {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"}, {SIGCHLD, "SIGCHLD"}});
 }
 
-void mount(const std::string& source, const std::string& target, const std::string& fstype,
-           unsigned long flags, const std::string& data) {
+namespace {
+
+void mount_as(const std::string& source, const std::string& target, const std::string& shown,
+              const std::string& fstype, unsigned long flags, const std::string& data) {
   auto describe = [&] {
-    std::string s = "mount(" + (source.empty() ? std::string("none") : source) + " → " + target;
+    std::string s = "mount(" + (source.empty() ? std::string("none") : source) + " → " + shown;
     if (!fstype.empty()) s += ", " + fstype;
     s += ", " + mount_flags(flags);
     if (!data.empty()) s += ", \"" + data + "\"";
@@ -96,6 +98,19 @@ void mount(const std::string& source, const std::string& target, const std::stri
                   fstype.empty() ? nullptr : fstype.c_str(), flags,
                   data.empty() ? nullptr : data.c_str()),
           describe);
+}
+
+}  // namespace
+
+void mount(const std::string& source, const std::string& target, const std::string& fstype,
+           unsigned long flags, const std::string& data) {
+  mount_as(source, target, target, fstype, flags, data);
+}
+
+void mount_on_fd(const std::string& source, int target_fd, const std::string& shown,
+                 const std::string& fstype, unsigned long flags, const std::string& data) {
+  std::string fd = std::to_string(target_fd);
+  mount_as(source, "/proc/self/fd/" + fd, shown + " [fd " + fd + "]", fstype, flags, data);
 }
 
 void umount(const std::string& target, int flags) {

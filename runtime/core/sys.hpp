@@ -20,6 +20,11 @@ std::string clone_flags(unsigned long flags);
 
 void mount(const std::string& source, const std::string& target, const std::string& fstype,
            unsigned long flags, const std::string& data = "");
+// Mounts on what TARGET_FD holds (an O_PATH fd from core/in_root.hpp),
+// through /proc/self/fd/N; SHOWN names it in errors and --explain, as
+// "{root}/etc/hostname" for a path inside the container's root.
+void mount_on_fd(const std::string& source, int target_fd, const std::string& shown,
+                 const std::string& fstype, unsigned long flags, const std::string& data = "");
 void umount(const std::string& target, int flags);
 void mkdir(const std::string& path, mode_t mode);  // EEXIST is not an error
 void mknod(const std::string& path, mode_t mode, dev_t dev);

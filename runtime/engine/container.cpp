@@ -46,7 +46,8 @@ void to_json(json& j, const ContainerConfig& c) {
                                       for (auto& l : s.layers) v.push_back(l.string());
                                       return v; }()},
                      {"Upto", launch::upto_name(s.upto)},
-                     {"Mounts", s.mounts}, {"ReadOnlyRoot", s.read_only_root}}}};
+                     {"Mounts", s.mounts}, {"ReadOnlyRoot", s.read_only_root},
+                     {"Security", s.security}}}};
 }
 
 void from_json(const json& j, ContainerConfig& c) {
@@ -79,6 +80,7 @@ void from_json(const json& j, ContainerConfig& c) {
   // Records written before volumes existed have neither key.
   if (s.contains("Mounts")) s.at("Mounts").get_to(spec.mounts);
   spec.read_only_root = s.value("ReadOnlyRoot", false);
+  if (s.contains("Security")) s.at("Security").get_to(spec.security);
 }
 
 void to_json(json& j, const ContainerState& s) {

@@ -22,8 +22,10 @@
 #include "06-volumes/attach.hpp"
 #include "11-security/capabilities.hpp"
 #include "11-security/kernel_files.hpp"
+#include "11-security/privileged.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
+#include "core/in_root.hpp"
 #include "core/sys.hpp"
 #include "core/trace.hpp"
 #include "launch/launch.hpp"
@@ -66,7 +68,7 @@ void mount_rootfs(const ContainerSpec& spec) {
 void mount_system_dirs(const ContainerSpec& spec) {
   if (!isolated(spec)) return;
   Step step("02-chroot", "mount /proc, /dev and /sys inside the new root");
-  chroot::mount_system(rootfs_dir(spec));
+  chroot::mount_system(rootfs_dir(spec), spec.security.privileged);
 }
 
 // After /proc, /dev and /sys, as runc does, so that a volume or tmpfs can
@@ -120,23 +122,36 @@ void take_terminal_inside(int terminal) {
 void make_terminal(const ContainerSpec& spec, int sync) {
   if (!spec.process.tty) return;
   Step step("01-lifecycle", "make the container's terminal (a pty of its devpts, /dev/console)");
-  auto pts = isolated(spec) ? rootfs_dir(spec) / "dev/pts" : std::filesystem::path("/dev/pts");
-  core::Fd master(core::sys::open(pts / "ptmx", O_RDWR | O_NOCTTY));
+  core::Fd pts = isolated(spec) ? core::resolve_in_root(core::open_root(rootfs_dir(spec)).get(),
+                                                        "/dev/pts", core::Create::nothing,
+                                                        core::Symlinks::refuse)
+                                : core::open_root("/dev/pts");
+  core::Fd master(::openat(pts.get(), "ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC));
+  if (!master.valid()) throw core::SystemError(errno, "open(/dev/pts/ptmx)");
   int unlock = 0;
   if (::ioctl(master.get(), TIOCSPTLCK, &unlock) < 0) throw core::SystemError(errno, "ioctl(TIOCSPTLCK)");
   core::Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY));
   if (!slave.valid()) throw core::SystemError(errno, "ioctl(TIOCGPTPEER)");
   send_fd(sync, master.get());
   if (isolated(spec)) {
-    auto console = rootfs_dir(spec) / "dev/console";
-    core::fs::write_file_atomic(console, "");
-    core::sys::mount("/proc/self/fd/" + std::to_string(slave.get()), console, "", MS_BIND);
+    // /dev is our own tmpfs: the console is a new file in it (O_EXCL),
+    // with the pty bound over it.
+    core::Fd dev = core::resolve_in_root(core::open_root(rootfs_dir(spec)).get(), "/dev",
+                                         core::Create::nothing, core::Symlinks::refuse);
+    core::Fd console = core::create_new_file(dev.get(), "console", 0600);
+    core::sys::mount_on_fd(core::fd_path(slave), console.get(), "{root}/dev/console", "", MS_BIND);
   }
   take_terminal_inside(slave.release());
 }
 
+void give_host_devices(const ContainerSpec& spec) {
+  if (spec.upto < Upto::all || !spec.security.privileged) return;
+  Step step("11-security", "make every device of the host in /dev (--privileged)");
+  security::add_host_devices(rootfs_dir(spec));
+}
+
 void protect_kernel_files(const ContainerSpec& spec) {
-  if (spec.upto < Upto::all) return;
+  if (spec.upto < Upto::all || spec.security.privileged) return;
   Step step("11-security", "make /proc/sys and friends read-only, mask /proc/kcore and friends");
   security::protect_kernel_files(rootfs_dir(spec));
 }
@@ -145,12 +160,17 @@ void bind_identity_files(const ContainerSpec& spec) {
   if (!isolated(spec)) return;
   // The container's own /etc/hostname and /etc/hosts live in its directory
   // in the store, bound over the image's copies (which stay untouched).
+  // The image decides what /etc is: both are found inside the root (an
+  // /etc → /home/you link means the root's /home/you), made if missing
+  // with O_EXCL, and never bound over the kernel's /proc or /sys.
   Step step("03-namespaces", "bind the container's /etc/hostname and /etc/hosts");
+  core::Fd root = core::open_root(rootfs_dir(spec));
   for (const char* file : {"hostname", "hosts"}) {
-    auto target = rootfs_dir(spec) / "etc" / file;
-    core::fs::make_dirs(target.parent_path());
-    if (!std::filesystem::exists(target)) core::fs::write_file_atomic(target, "");
-    core::sys::mount(spec.dir / file, target, "", MS_BIND);
+    std::string where = std::string("/etc/") + file;
+    core::Fd target = core::resolve_in_root(root.get(), where, core::Create::file);
+    if (core::on_kernel_fs(target))
+      throw core::Error("the image's " + where + " leads into /proc or /sys: refusing to mount over it");
+    core::sys::mount_on_fd(spec.dir / file, target.get(), "{root}" + where, "", MS_BIND);
   }
 }
 
@@ -180,9 +200,8 @@ struct Prepared {
 Prepared prepare_process(const ProcessSpec& process) {
   Step step("01-lifecycle", "resolve the user, the working directory and the command");
   Prepared p;
-  p.identity = resolve_user(process.user,
-                            core::fs::read_file_if_exists("/etc/passwd").value_or(""),
-                            core::fs::read_file_if_exists("/etc/group").value_or(""));
+  p.identity = resolve_user(process.user, read_account_file("/etc/passwd"),
+                            read_account_file("/etc/group"));
   p.env = process.env;
   if (env_value(p.env, "HOME").empty()) p.env.push_back("HOME=" + p.identity.home);
   enter_working_dir(process.cwd);
@@ -190,15 +209,29 @@ Prepared prepare_process(const ProcessSpec& process) {
   return p;
 }
 
+// The order is the kernel's: the bounding set can only be lowered while we
+// hold CAP_SETPCAP, so it goes first; the switch to the container's user
+// needs CAP_SETUID and CAP_SETGID even when the set has neither, so the
+// process keeps its capabilities across it (PR_SET_KEEPCAPS) and sets its
+// final ones after: the policy's set for root, none for another user (as
+// Docker does: their bounding set still holds it, for setuid programs).
+// no_new_privs last: it stops whatever the command execs, not us.
 void drop_privileges(const ContainerSpec& spec, const Identity& identity) {
+  const auto& policy = spec.security;
   const bool confine = spec.upto >= Upto::all;
   if (confine) {
-    Step step("11-security", "drop capabilities to Docker's default set");
-    security::drop_bounding_set(security::default_capabilities());
-    if (identity.uid == 0) security::set_process_capabilities(security::default_capabilities());
+    Step step("11-security", policy.privileged ? "keep every capability (--privileged)"
+                                               : "drop capabilities to the container's set");
+    security::drop_bounding_set(policy.capabilities);
+    security::keep_capabilities_across_setuid();
   }
   switch_user(identity);
   if (confine) {
+    Step step("11-security", "set the user's capabilities: effective, permitted; inheritable and ambient empty");
+    security::set_process_capabilities(identity.uid == 0 ? policy.capabilities
+                                                         : std::vector<std::string>{});
+  }
+  if (confine && policy.no_new_privileges) {
     Step step("11-security", "set no_new_privs: exec can never gain privileges");
     security::set_no_new_privs();
   }
@@ -242,6 +275,7 @@ void child_side(const ContainerSpec& spec, int sync) {
     isolate_mounts(spec);           // 03-namespaces
     mount_rootfs(spec);             // 05-images
     mount_system_dirs(spec);        // 02-chroot
+    give_host_devices(spec);        // 11-security
     mount_volumes(spec);            // 06-volumes
     make_terminal(spec, sync);      // 01-lifecycle
     protect_kernel_files(spec);     // 11-security

@@ -30,10 +30,15 @@ struct Identity {
 Identity resolve_user(const std::string& spec, const std::string& passwd,
                       const std::string& group);
 
+// The text of /etc/passwd or /etc/group as the image has it: "" unless it
+// is a regular file; at most 4 MiB of it.
+std::string read_account_file(const std::string& path);
+
 // Where the kernel will find ARGV0: itself when it has a '/', otherwise the
 // first executable file of that name in PATH. Throws core::Error with exit
 // code 127 ("executable file not found in $PATH") or 126. Looks at the
 // current root, so call it after pivot_root.
+
 std::string find_executable(const std::string& argv0, const std::string& path_var);
 
 // The value of NAME in a "K=V" list, or "" when absent. Pure.
@@ -45,6 +50,10 @@ void switch_user(const Identity& identity);
 
 // chdir into CWD, creating it first when missing (as Docker does).
 void enter_working_dir(const std::string& cwd);
+
+// Marks every descriptor above stderr close-on-exec (close_range(2)), so
+// that the command starts with 0, 1 and 2 only. Called by exec.
+void close_inherited_fds();
 
 // execve(2). Only returns by throwing (126/127 as Docker maps them).
 [[noreturn]] void exec(const std::string& path, const ProcessSpec& process,

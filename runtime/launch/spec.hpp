@@ -12,6 +12,7 @@
 
 #include "04-cgroups/cgroups.hpp"
 #include "06-volumes/mounts.hpp"
+#include "11-security/policy.hpp"
 
 namespace skiff::launch {
 
@@ -42,6 +43,7 @@ struct ContainerSpec {
   std::vector<stdfs::path> layers; // unpacked image layers, bottom first
   std::vector<volumes::Mount> mounts;  // -v, --mount, --tmpfs, --volumes-from: host side resolved, in mount order
   bool read_only_root = false;     // --read-only
+  security::Policy security;       // capabilities, no_new_privs, seccomp, --privileged
   stdfs::path dir;                 // the container's directory in the store
   Upto upto = Upto::all;
 };

@@ -1,4 +1,4 @@
-// tests/unit/test_volume_safe_path.cpp — a mount target is resolved inside
+// tests/unit/test_in_root.cpp — a mount target is resolved inside
 // the container's root: symlinks of the image (absolute, with "..", in
 // chains) never lead out of it. A temporary tree stands for the root and
 // a sibling directory for the host's files. No root needed.
@@ -10,14 +10,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "06-volumes/safe_path.hpp"
+#include "core/in_root.hpp"
 #include "core/fd.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using skiff::core::Fd;
 using skiff::testing::TempDir;
-using namespace skiff::volumes;
+using namespace skiff::core;
 
 namespace {
 
@@ -85,4 +85,41 @@ TEST_CASE("volume: loops, files in the way and missing paths fail clearly", "[vo
   CHECK_THROWS_WITH(resolve_in_root(t.root_fd.get(), "/nothing", Create::nothing),
                     Catch::Contains("No such file or directory"));
   CHECK_FALSE(fs::exists(t.root / "nothing"));
+}
+
+TEST_CASE("in root: a mount point that must be a real directory refuses a symlink", "[in_root]") {
+  Tree t;
+  // /data → /etc is fine to follow for a volume, but /proc or /sys as a
+  // link would send the kernel's filesystems over another directory.
+  CHECK_THROWS_WITH(resolve_in_root(t.root_fd.get(), "/data", Create::directory, Symlinks::refuse),
+                    "/data in the container's root is a symlink (to /etc): refusing to mount over it");
+  CHECK_THROWS_WITH(resolve_in_root(t.root_fd.get(), "/data/sub", Create::directory, Symlinks::refuse),
+                    Catch::Contains("is a symlink"));
+  CHECK_FALSE(fs::exists(t.root / "etc/sub"));
+  auto fd = resolve_in_root(t.root_fd.get(), "/proc", Create::directory, Symlinks::refuse);
+  CHECK(t.where(fd) == (t.root / "proc").string());
+}
+
+TEST_CASE("in root: resolve_if_exists tells absent from broken", "[in_root]") {
+  Tree t;
+  CHECK_FALSE(resolve_if_exists(t.root_fd.get(), "/no/such").valid());
+  CHECK_FALSE(resolve_if_exists(t.root_fd.get(), "/data/none").valid());
+  CHECK(resolve_if_exists(t.root_fd.get(), "/file").valid());
+  CHECK_THROWS_WITH(resolve_if_exists(t.root_fd.get(), "/loop"), Catch::Contains("Too many levels"));
+  CHECK_FALSE(fs::exists(t.root / "no"));
+}
+
+TEST_CASE("in root: a new file is never one the image planted", "[in_root]") {
+  Tree t;
+  // The shape of the hostname.tmp-1 trap: a symlink where a file is to be
+  // made. O_EXCL|O_NOFOLLOW fails on it instead of truncating its target.
+  std::ofstream(t.host / "precious") << "keep";
+  fs::create_symlink(t.host / "precious", t.root / "etc/planted");
+  Fd etc(::open((t.root / "etc").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  CHECK_THROWS_WITH(create_new_file(etc.get(), "planted", 0644), Catch::Contains("File exists"));
+  std::ifstream in(t.host / "precious");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  CHECK(text == "keep");
+  auto made = create_new_file(etc.get(), "fresh", 0644);
+  CHECK(fs::is_regular_file(t.root / "etc/fresh"));
 }

@@ -1,5 +1,5 @@
-// 06-volumes/safe_path.cpp — see safe_path.hpp.
-#include "06-volumes/safe_path.hpp"
+// core/in_root.cpp — see in_root.hpp.
+#include "core/in_root.hpp"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -17,7 +17,7 @@
 
 #include "core/error.hpp"
 
-namespace skiff::volumes {
+namespace skiff::core {
 namespace {
 
 constexpr int kMaxSymlinks = 40;  // the kernel's own limit (path_resolution(7))
@@ -38,20 +38,20 @@ std::string join(const std::vector<std::string>& parts) {
 }
 
 [[noreturn]] void fail(const std::string& path, int err) {
-  throw core::Error("mount target " + path + " in the container: " + std::strerror(err));
+  throw Error("mount target " + path + " in the container: " + std::strerror(err));
 }
 
 // Opens PARTS under ROOT_FD. Every part is a real directory (or, last, the
 // target) that the walk has checked: RESOLVE_NO_SYMLINKS makes a component
 // swapped for a symlink since an error, never a detour; RESOLVE_IN_ROOT
 // keeps even that error inside the root.
-core::Fd open_checked(int root_fd, const std::vector<std::string>& parts, const std::string& path) {
+Fd open_checked(int root_fd, const std::vector<std::string>& parts, const std::string& path) {
   struct open_how how {};
   how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, join(parts).c_str(), &how, sizeof how));
   if (fd < 0) fail(path, errno);
-  return core::Fd(fd);
+  return Fd(fd);
 }
 
 // Makes the missing NAME in PARENT: a directory, or (last, for a file
@@ -60,7 +60,7 @@ core::Fd open_checked(int root_fd, const std::vector<std::string>& parts, const 
 void make_missing(int parent, const std::string& name, bool as_file, const std::string& path) {
   struct statfs fs {};
   if (::fstatfs(parent, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC)
-    throw core::Error("invalid mount config: " + path + " cannot be mounted because it is located inside \"/proc\"");
+    throw Error("invalid mount config: " + path + " cannot be mounted because it is located inside \"/proc\"");
   if (as_file) {
     int fd = ::openat(parent, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno != EEXIST) fail(path, errno);
@@ -81,7 +81,10 @@ std::string read_link(int parent, const std::string& name, const std::string& pa
 // no symlink among them), TODO what is left. A symlink's target replaces
 // it in TODO — from the root if it is absolute — exactly as the kernel
 // would, except that "/" is the container's root.
-std::vector<std::string> walk(int root_fd, const std::string& path, Create create) {
+// With MISSING, an absent component ends the walk quietly (*MISSING set)
+// instead of failing.
+std::vector<std::string> walk(int root_fd, const std::string& path, Create create,
+                              Symlinks symlinks = Symlinks::follow, bool* missing = nullptr) {
   std::vector<std::string> done;
   std::deque<std::string> todo = components(path);
   int links = 0;
@@ -92,15 +95,22 @@ std::vector<std::string> walk(int root_fd, const std::string& path, Create creat
       if (!done.empty()) done.pop_back();
       continue;
     }
-    core::Fd parent = open_checked(root_fd, done, path);
+    Fd parent = open_checked(root_fd, done, path);
     struct stat st {};
     if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == ENOENT && missing && create == Create::nothing) {
+        *missing = true;
+        return {};
+      }
       if (errno != ENOENT || create == Create::nothing) fail(path, errno);
       make_missing(parent.get(), name, todo.empty() && create == Create::file, path);
       todo.push_front(name);  // look again: what is there now is what counts
       continue;
     }
     if (S_ISLNK(st.st_mode)) {
+      if (symlinks == Symlinks::refuse)
+        throw Error(path + " in the container's root is a symlink (to " +
+                    read_link(parent.get(), name, path) + "): refusing to mount over it");
       if (++links > kMaxSymlinks) fail(path, ELOOP);
       auto target = read_link(parent.get(), name, path);
       if (!target.empty() && target[0] == '/') done.clear();
@@ -116,8 +126,14 @@ std::vector<std::string> walk(int root_fd, const std::string& path, Create creat
 
 }  // namespace
 
-core::Fd resolve_in_root(int root_fd, const std::string& path, Create create) {
-  return open_checked(root_fd, walk(root_fd, path, create), path);
+Fd resolve_in_root(int root_fd, const std::string& path, Create create, Symlinks symlinks) {
+  return open_checked(root_fd, walk(root_fd, path, create, symlinks), path);
+}
+
+Fd resolve_if_exists(int root_fd, const std::string& path, Symlinks symlinks) {
+  bool missing = false;
+  auto parts = walk(root_fd, path, Create::nothing, symlinks, &missing);
+  return missing ? Fd() : open_checked(root_fd, parts, path);
 }
 
 std::string resolved_path(int root_fd, const std::string& path) {
@@ -127,6 +143,24 @@ std::string resolved_path(int root_fd, const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
-std::string fd_path(const core::Fd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+std::string fd_path(const Fd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
 
-}  // namespace skiff::volumes
+Fd open_root(const std::string& root) {
+  Fd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) throw SystemError(errno, "open(" + root + ")");
+  return fd;
+}
+
+bool on_kernel_fs(const Fd& fd) {
+  struct statfs fs {};
+  if (::fstatfs(fd.get(), &fs) < 0) throw SystemError(errno, "fstatfs(" + fd_path(fd) + ")");
+  return fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC;
+}
+
+Fd create_new_file(int dir_fd, const std::string& name, mode_t mode) {
+  Fd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) throw SystemError(errno, "openat(" + name + ", O_CREAT|O_EXCL|O_NOFOLLOW)");
+  return fd;
+}
+
+}  // namespace skiff::core
