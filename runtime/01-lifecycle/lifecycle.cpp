@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "04-cgroups/cgroups.hpp"
+#include "11-security/sealed_exe.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/fs.hpp"
@@ -41,9 +42,9 @@ struct StartReport {
 
 void send(int fd, const StartReport& r) { (void)!::write(fd, &r, sizeof r); }
 
-std::string self_dir() {
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-}
+// Where skiff-monitor is: beside skiff. Not /proc/self/exe's directory,
+// which names the read-only view skiff runs from (11-security).
+std::string self_dir() { return security::host_binary_dir().string(); }
 
 // The launcher owns no terminal: in a session of its own, a closed terminal
 // or a Ctrl-C meant for the CLI never reaches the container.

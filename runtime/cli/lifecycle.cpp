@@ -13,6 +13,7 @@
 
 #include "01-lifecycle/exec.hpp"
 #include "01-lifecycle/lifecycle.hpp"
+#include "11-security/sealed_exe.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
 #include "cli/parse.hpp"
@@ -81,6 +82,7 @@ int cmd_start(Context& ctx, const std::vector<std::string>& args) {
   o.add_options()("attach,a", po::bool_switch(), "Attach STDOUT/STDERR and forward signals")
       ("interactive,i", po::bool_switch(), "Attach container's STDIN");
   auto p = parse("start", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
+  security::run_from_sealed_binary();  // lesson 11: before anything starts
   if (p.options["attach"].as<bool>() && p.positional.size() == 1) {
     auto id = resolve_or_throw(ctx.store, p.positional[0]);
     if (lifecycle::current_state(ctx.store, id).status == engine::Status::running)
@@ -111,6 +113,7 @@ int cmd_restart(Context& ctx, const std::vector<std::string>& args) {
   po::options_description o("Options");
   o.add_options()("time,t", po::value<int>()->default_value(10), "Seconds to wait before killing it");
   auto p = parse("restart", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
+  security::run_from_sealed_binary();
   int timeout = stop_timeout(p);
   return for_each(ctx, p.positional, "restart", true, [&](const std::string& id) {
     lifecycle::stop(ctx.store, id, timeout);
@@ -183,6 +186,9 @@ int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
   request.tty = p.options["tty"].as<bool>();
   request.detach = p.options["detach"].as<bool>();
   auto id = resolve_or_throw(ctx.store, p.positional[0]);
+  // Lesson 11: a container run --upto a module before 11-security gets
+  // processes started from the host's file, as it was started.
+  if (ctx.store.load_config(id).spec.upto == launch::Upto::all) security::run_from_sealed_binary();
   return lifecycle::exec(ctx.store, id, request);
 }
 

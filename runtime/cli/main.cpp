@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "11-security/sealed_exe.hpp"
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "core/trace.hpp"
@@ -109,6 +110,9 @@ int dispatch(std::vector<std::string> args) {
 
 int main(int argc, char** argv) {
   try {
+    // run, start, restart and exec re-execute skiff from a read-only view
+    // of its binary before they start anything (11-security/sealed_exe.hpp).
+    security::remember_command_line(argv);
     return dispatch(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const core::Error& e) {
     std::cerr << "skiff: " << e.what() << "\n";
