@@ -4,5 +4,6 @@ skiff_lab(
   PROGRAM enter-root              # fixed/main.cpp + the student's enter_root.cpp
   FIXED fixed/main.cpp
   CHECKS grader/checks.cpp
-  REFERENCES chroot_only          # the escape must be seen to work against chroot alone
+  REFERENCES chroot_only          # the escapes must be seen to work against these two
+             leaked_old_root
   HELPERS grader/escape.c)        # copied into the root the checks build

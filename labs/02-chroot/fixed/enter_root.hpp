@@ -27,7 +27,9 @@ void make_root_a_mount(const std::string& rootfs);
 
 // Step 3. Make ROOTFS the root of this mount namespace with pivot_root(2),
 // detach the old root so that nothing of the host can be reached any more,
-// and leave the process in the new "/".
+// and leave the process in the new "/". Leave no descriptor open: the
+// command inherits every one that is not close-on-exec (O_CLOEXEC), and a
+// directory of the host's is a way out of any root.
 void pivot_into(const std::string& rootfs);
 
 // Given: throws std::system_error(errno, WHAT) when RC is -1, the failure

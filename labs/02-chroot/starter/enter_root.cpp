@@ -30,7 +30,8 @@ void pivot_into(const std::string& rootfs) {
   //   umount2(".", MNT_DETACH)       detach the old root: the host is gone;
   //   chdir("/").
   // A chroot(2) would look the same from inside. The grader's escape program
-  // knows the difference.
+  // knows the difference. You need no file descriptor here; if you open one,
+  // make it O_CLOEXEC or close it: the command must not inherit the host.
   (void)rootfs;
 }
 
