@@ -5,6 +5,7 @@
 // to the real filesystem and undoes it. Docker (runc) is the reference for
 // every default written here.
 #include "04-cgroups/cgroups.hpp"
+#include "04-cgroups/device_filter.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -35,16 +36,6 @@ constexpr int64_t kCpuPeriodUs = 100000;
 
 int64_t cpu_quota_us(const Limits& l) { return l.nano_cpus * kCpuPeriodUs / 1'000'000'000; }
 
-// Docker's default device allow-list: mknod of anything (but not opening
-// it), the pseudo-devices every program expects, terminals and tun.
-constexpr std::string_view kAllowedDevices[] = {
-    "c *:* m",     "b *:* m",                                      // mknod only
-    "c 1:3 rwm",   "c 1:5 rwm",   "c 1:7 rwm",                     // null zero full
-    "c 1:8 rwm",   "c 1:9 rwm",                                    // random urandom
-    "c 5:0 rwm",   "c 5:1 rwm",   "c 5:2 rwm",   "c 136:* rwm",    // tty console ptmx pts
-    "c 10:200 rwm",                                                // net/tun
-};
-
 using Writes = std::vector<Write>;
 
 void v1_memory(const stdfs::path& dir, const Limits& l, Writes& out) {
@@ -69,10 +60,18 @@ void v1_pids(const stdfs::path& dir, const Limits& l, Writes& out) {
 }
 
 // Deny everything, then allow the list back. The kernel takes one rule per
-// write(2), so each entry is its own write.
-void v1_devices(const stdfs::path& dir, const Limits&, Writes& out) {
+// write(2), so each entry is its own write. --privileged allows everything.
+void v1_devices(const stdfs::path& dir, const Limits& l, Writes& out) {
+  if (l.all_devices) {
+    out.push_back({dir, "devices.allow", "a"});
+    return;
+  }
+  auto rules = device_rules(l);
+  allowed_devices(rules);  // refuses here what v2 would refuse: the versions agree
   out.push_back({dir, "devices.deny", "a"});
-  for (auto rule : kAllowedDevices) out.push_back({dir, "devices.allow", std::string(rule)});
+  for (const auto& rule : rules)
+    for (auto& line : v1_device_lines(rule))
+      out.push_back({dir, rule.allow ? "devices.allow" : "devices.deny", std::move(line)});
 }
 
 // The v1 hierarchies skiff joins, in plan order. cpuacct and freezer carry
@@ -152,8 +151,8 @@ Writes plan_v2(const Hierarchy& h, const std::string& name, const Limits& l) {
   if (l.nano_cpus != 0)
     out.push_back({leaf, "cpu.max", std::to_string(cpu_quota_us(l)) + " " + std::to_string(kCpuPeriodUs)});
   if (l.pids_limit != 0) out.push_back({leaf, "pids.max", std::to_string(l.pids_limit)});
-  // No device rules: v2 has no devices controller. Docker attaches an eBPF
-  // program (BPF_CGROUP_DEVICE) instead; lesson 11 (security) covers it.
+  // No device files: v2 has no devices controller. create() attaches an
+  // eBPF program built from the same rules instead (device_filter.hpp).
   return out;
 }
 
@@ -164,6 +163,17 @@ Writes plan_v1(const Hierarchy& h, const std::string& name, const Limits& l) {
       c.writes(stdfs::path(c.name) / name, l, out);
   }
   return out;
+}
+
+// v2's device policy: the program goes on the leaf once it exists, before
+// any process joins, so nothing in the container ever runs without it.
+void restrict_devices_v2(const Hierarchy& h, const std::string& name, const Limits& l) {
+  if (h.version != Version::v2 || l.all_devices) return;
+  try {
+    restrict_devices(h.root / name, device_rules(l));
+  } catch (...) {
+    core::rethrow_with_context("restrict devices");
+  }
 }
 
 void apply(const Hierarchy& h, const Write& w) {
@@ -245,6 +255,24 @@ int64_t counter(const std::string& text, std::string_view key) {
 
 }  // namespace
 
+std::vector<DeviceRule> default_device_rules() {
+  return {
+      {'c', -1, -1, "m"},   {'b', -1, -1, "m"},                        // mknod only, any node
+      {'c', 1, 3, "rwm"},   {'c', 1, 5, "rwm"},   {'c', 1, 7, "rwm"},  // null zero full
+      {'c', 1, 8, "rwm"},   {'c', 1, 9, "rwm"},                        // random urandom
+      {'c', 5, 0, "rwm"},   {'c', 5, 1, "rwm"},   {'c', 5, 2, "rwm"},  // tty console ptmx
+      {'c', 136, -1, "rwm"},                                           // pts/N
+      {'c', 10, 200, "rwm"},                                           // net/tun
+  };
+}
+
+std::vector<DeviceRule> device_rules(const Limits& limits) {
+  if (limits.all_devices) return {};
+  auto rules = default_device_rules();
+  rules.insert(rules.end(), limits.devices.begin(), limits.devices.end());
+  return rules;
+}
+
 Hierarchy detect(const stdfs::path& root) {
   // cgroup.controllers exists only at the top of a cgroup2 filesystem. A
   // hybrid host mounts cgroup2 lower down (unified/) with nothing in it.
@@ -285,6 +313,7 @@ Cgroup Cgroup::create(const Hierarchy& h, const std::string& name, const Limits&
     // Limits are written before any process joins: the kernel refuses a
     // memory limit below current usage (EBUSY), and nothing has run yet.
     for (const auto& w : plan_writes(h, name, limits)) apply(h, w);
+    restrict_devices_v2(h, name, limits);
   } catch (...) {
     remove_quietly(made);
     throw;

@@ -1,4 +1,5 @@
-// 04-cgroups/cgroups.hpp — limits on memory, CPU and process count.
+// 04-cgroups/cgroups.hpp — limits on memory, CPU and process count, and the
+// devices a container may open.
 //
 // Kernel concept: a control group is a directory in a cgroup filesystem; the
 //   processes listed in its cgroup.procs share the limits written to its
@@ -14,7 +15,9 @@
 //
 // skiff puts each container in `skiff/<id>` under every hierarchy it uses.
 // v1 and v2 hide behind one interface: the caller says *what* (Limits), this
-// module knows *which files* (plan_writes) and applies them (Cgroup).
+// module knows *which files* (plan_writes) and applies them (Cgroup). The
+// device rules are the one part v2 does not take as files: see
+// device_filter.hpp.
 #pragma once
 
 #include <sys/types.h>
@@ -28,12 +31,37 @@ namespace skiff::cgroups {
 
 namespace stdfs = std::filesystem;
 
+// One device rule, in the words of v1's devices.allow ("c 1:3 rwm") and of
+// Docker's --device-cgroup-rule. One list of these drives both versions: v1
+// writes it to devices.allow/devices.deny, v2 compiles it into an eBPF
+// program (device_filter.hpp), so the two always agree.
+struct DeviceRule {
+  char type = 'a';             // 'c' character, 'b' block, 'a' both
+  int major = -1;              // -1: any major ("*")
+  int minor = -1;              // -1: any minor ("*")
+  std::string access = "rwm";  // a subset of r(ead), w(rite), m(knod)
+  bool allow = true;           // false: take the access back (devices.deny)
+  bool operator==(const DeviceRule&) const = default;
+};
+
+// Docker's default allow-list, after "deny everything": mknod of any node
+// (but not opening it), null zero full random urandom, tty console ptmx,
+// the pseudo-terminals (136:*) and net/tun.
+std::vector<DeviceRule> default_device_rules();
+
 // What a container may use. 0 means "no limit", as in Docker.
 struct Limits {
   int64_t memory_bytes = 0;  // --memory: over it, the kernel's OOM killer acts
   int64_t nano_cpus = 0;     // --cpus × 10⁹: CPU time per wall-clock time
   int64_t pids_limit = 0;    // --pids-limit: fork() fails with EAGAIN past it
+  // Devices are isolation, not a limit: always restricted, unless all_devices.
+  std::vector<DeviceRule> devices;  // --device: allowed beyond the default list
+  bool all_devices = false;         // --privileged: every device, no list at all
 };
+
+// The device rules a container gets, in order: the default list, then
+// LIMITS.devices. Empty when all_devices (nothing is restricted).
+std::vector<DeviceRule> device_rules(const Limits& limits);
 
 enum class Version { v1, v2 };
 
@@ -67,8 +95,10 @@ std::vector<stdfs::path> plan_dirs(const Hierarchy& h, const std::string& name);
 
 // The writes that set LIMITS for the cgroup NAME ("skiff/<id>"), in order:
 // on v2 first the cgroup.subtree_control of every ancestor, then the leaf's
-// limits; on v1 the limits, then the device rules (always: isolation, not a
-// limit). Pure apart from reading which controllers exist under h.root.
+// limits; on v1 the limits, then the device rules ("deny a", then each rule
+// of device_rules(); only "allow a" when all_devices). v2 has no device
+// files: create() attaches a program instead. Pure apart from reading which
+// controllers exist under h.root.
 std::vector<Write> plan_writes(const Hierarchy& h, const std::string& name, const Limits& limits);
 
 // A cgroup's current use, read from its files (0 where a file is absent).
@@ -82,8 +112,10 @@ struct Usage {
 // A container's cgroup. Move-only; remove() deletes its directories.
 class Cgroup {
  public:
-  // mkdir every directory of the plan and apply the writes. If any step
-  // fails, what was already made is removed before the error propagates.
+  // mkdir every directory of the plan and apply the writes; on v2, attach
+  // the device program (unless all_devices). If any step fails, what was
+  // already made is removed before the error propagates: a kernel that
+  // cannot filter devices is an error, never a container without a policy.
   static Cgroup create(const Hierarchy& h, const std::string& name, const Limits& limits);
   // A cgroup made earlier (e.g. by the process that started the container).
   static Cgroup open(const Hierarchy& h, const std::string& name);

@@ -79,6 +79,9 @@ void make_v2_root(const stdfs::path& root, const std::string& controllers) {
   touch(root / "cgroup.subtree_control");
 }
 
+// Docker's list, spelled out as the v1 writes used to be written by hand:
+// the plan now derives them from default_device_rules(), and must still
+// give exactly these.
 std::vector<cg::Write> device_writes(const stdfs::path& dir) {
   std::vector<cg::Write> out{{dir, "devices.deny", "a"}};
   for (auto rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
@@ -152,6 +155,34 @@ TEST_CASE("plan_writes v1: no limits still restricts devices", "[unit][cgroups]"
   CHECK(cg::plan_writes({cg::Version::v1, t.path()}, kName, {}) == device_writes("devices/" + kName));
   stdfs::remove_all(t.path() / "devices");
   CHECK(cg::plan_writes({cg::Version::v1, t.path()}, kName, {}).empty());
+}
+
+TEST_CASE("plan_writes v1: extra device rules follow Docker's list", "[unit][cgroups]") {
+  TempDir t;
+  make_v1_root(t.path(), false);
+  cg::Hierarchy h{cg::Version::v1, t.path()};
+  const auto dir = "devices/" + kName;
+  cg::Limits l;
+  l.devices = {{'b', 254, 0, "r"}, {'a', 8, -1, "rw"}, {'c', 1, 9, "w", false}};
+  auto want = device_writes(dir);
+  want.push_back({dir, "devices.allow", "b 254:0 r"});
+  // "a 8:* rw" would read as "a", every device: it is written as b and c.
+  want.push_back({dir, "devices.allow", "b 8:* rw"});
+  want.push_back({dir, "devices.allow", "c 8:* rw"});
+  want.push_back({dir, "devices.deny", "c 1:9 w"});
+  CHECK(cg::plan_writes(h, kName, l) == want);
+
+  SECTION("all_devices (--privileged): every device, and no list") {
+    l.all_devices = true;
+    CHECK(cg::plan_writes(h, kName, l) == std::vector<cg::Write>{{dir, "devices.allow", "a"}});
+    CHECK(cg::device_rules(l).empty());
+  }
+  SECTION("a rule v2 could not honour is refused on v1 too") {
+    l.devices = {{'b', 254, 0, "m", false}};  // a hole in "b *:* m"
+    CHECK_THROWS_AS(cg::plan_writes(h, kName, l), skiff::core::Error);
+    l.devices = {{'b', 254, 0, "rx"}};
+    CHECK_THROWS_AS(cg::plan_writes(h, kName, l), skiff::core::Error);
+  }
 }
 
 TEST_CASE("plan_writes v2: enable controllers top-down, then the leaf's limits", "[unit][cgroups]") {
@@ -228,7 +259,12 @@ TEST_CASE("create v2 enables controllers and writes the leaf", "[unit][cgroups]"
   make_v2_root(t.path(), "cpuset cpu io memory pids");
   touch(t.path() / "skiff" / "cgroup.subtree_control");
   for (auto f : {"memory.max", "cpu.max", "pids.max"}) touch(t.path() / kName / f);
-  auto c = cg::Cgroup::create({cg::Version::v2, t.path()}, kName, kLimits);
+  // A temporary directory is no cgroup: no device program can be attached
+  // to it, so this test asks for none (the next one, and the integration
+  // test, attach one for real).
+  auto limits = kLimits;
+  limits.all_devices = true;
+  auto c = cg::Cgroup::create({cg::Version::v2, t.path()}, kName, limits);
   CHECK(c.dirs() == std::vector<stdfs::path>{t.path() / kName});
   CHECK(slurp(t.path() / "cgroup.subtree_control") == "+memory +cpu +pids");
   CHECK(slurp(t.path() / "skiff" / "cgroup.subtree_control") == "+memory +cpu +pids");
@@ -237,6 +273,22 @@ TEST_CASE("create v2 enables controllers and writes the leaf", "[unit][cgroups]"
   CHECK_FALSE(stdfs::exists(t.path() / kName / "memory.swap.max"));
   CHECK(slurp(t.path() / kName / "cpu.max") == "50000 100000");
   CHECK(slurp(t.path() / kName / "pids.max") == "20");
+}
+
+TEST_CASE("create v2 fails, and removes the leaf, without a device program", "[unit][cgroups]") {
+  TempDir t;
+  make_v2_root(t.path(), "");
+  // Without root, bpf(BPF_PROG_LOAD) is refused; as root, the program loads
+  // and the attach is refused (a temporary directory is no cgroup). Either
+  // way the container must not start without its device policy.
+  try {
+    cg::Cgroup::create({cg::Version::v2, t.path()}, kName, {});
+    FAIL("create succeeded");
+  } catch (const skiff::core::Error& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith("restrict devices: bpf(BPF_PROG_"));
+  }
+  CHECK_FALSE(stdfs::exists(t.path() / kName));
+  CHECK(stdfs::exists(t.path() / "skiff"));  // a shared parent stays
 }
 
 TEST_CASE("create removes what it made when a write fails", "[unit][cgroups]") {
