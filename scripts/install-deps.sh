@@ -12,7 +12,7 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev   # libarchive's own, linked statically
   catch2                                    # the tests
   busybox-static                            # the built-in busybox image
-  skopeo podman                             # tests: save/load read and written by other tools
+  skopeo podman runc                        # tests: save/load read and written by other tools (runc: crun refuses hybrid cgroups)
   libcurl4-openssl-dev                      # pull/push: curl.h at build time, libcurl.so.4 dlopen'ed
   docker-registry umoci python3             # tests: a local registry, images made for it, its token server
   curl                                      # lesson 05 talks to its registry's HTTP API by hand

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -89,6 +90,26 @@ void mount_system(const stdfs::path& root, bool writable_sys) {
   // Looked up again: the fd taken before the mount holds the directory
   // under it, not our new tmpfs.
   make_devices(core::resolve_in_root(root_fd.get(), "/dev", Create::nothing, Symlinks::refuse));
+}
+
+void make_device_nodes(const stdfs::path& root, const std::vector<DeviceNode>& nodes) {
+  core::Fd root_fd = core::open_root(root);
+  for (const auto& n : nodes) {
+    stdfs::path where(n.path);
+    core::Fd dir = core::resolve_in_root(root_fd.get(), where.parent_path().string(), Create::directory);
+    std::string name = where.filename().string();
+    dev_t dev = makedev(n.major, n.minor);
+    core::trace::call("mknod(" + n.path + ", " + n.type + " " + std::to_string(n.major) + ":" +
+                      std::to_string(n.minor) + ")");
+    // Replaces what the image or our /dev had under that name, as Docker does.
+    ::unlinkat(dir.get(), name.c_str(), 0);
+    mode_t old = ::umask(0);
+    int rc = ::mknodat(dir.get(), name.c_str(), (n.type == 'b' ? S_IFBLK : S_IFCHR) | (n.mode & 07777), dev);
+    ::umask(old);
+    if (rc < 0) throw core::SystemError(errno, "mknod(" + n.path + ")");
+    if (::fchownat(dir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) < 0)
+      throw core::SystemError(errno, "chown(" + n.path + ")");
+  }
 }
 
 void pivot_into(const stdfs::path& root) {

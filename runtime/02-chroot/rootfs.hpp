@@ -38,6 +38,20 @@ struct Device {
   unsigned minor;
 };
 
+// A node of the host's given to the container (--device HOST:PATH): made
+// at PATH (absolute, inside the container) with the host's type and number.
+struct DeviceNode {
+  std::string path;   // "/dev/xvdc"
+  char type = 'c';    // 'c' or 'b'
+  unsigned major = 0;
+  unsigned minor = 0;
+  unsigned mode = 0660;  // permission bits
+  unsigned uid = 0, gid = 0;
+  std::string host_path;     // as given, for inspect: "/dev/sdc"
+  std::string permissions;   // "rwm", for inspect (the rule itself is the cgroup's)
+  bool operator==(const DeviceNode&) const = default;
+};
+
 // The filesystems every container gets, in mount order (a mount point must
 // exist before something is mounted on it: /dev before /dev/pts). /sys is
 // read-only unless WRITABLE_SYS. Pure.
@@ -50,6 +64,10 @@ const std::vector<Device>& default_devices();
 // Every mount point is looked up inside ROOT (core/in_root.hpp), and one
 // that the image made a symlink is refused.
 void mount_system(const stdfs::path& root, bool writable_sys = false);
+
+// Makes each of NODES under ROOT, parents created, every path resolved
+// inside ROOT. After mount_system (they usually live in /dev).
+void make_device_nodes(const stdfs::path& root, const std::vector<DeviceNode>& nodes);
 
 // Makes ROOT the root of the mount namespace with pivot_root(2), then
 // detaches the old root so it cannot be reached again. ROOT must be a mount.

@@ -90,6 +90,15 @@ json config_volumes_json(const launch::ContainerSpec& spec) {
   return out.empty() ? json(nullptr) : out;
 }
 
+// HostConfig.Devices: what --device gave.
+json devices_json(const launch::ContainerSpec& spec) {
+  json out = json::array();
+  for (const auto& d : spec.devices)
+    out.push_back({{"PathOnHost", d.host_path}, {"PathInContainer", d.path},
+                   {"CgroupPermissions", d.permissions}});
+  return out;
+}
+
 // Docker's keys, in Docker's shape, for what skiff has.
 json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState& s) {
   const auto& spec = c.spec;
@@ -106,7 +115,12 @@ json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState
       {"HostConfig", {{"Memory", spec.limits.memory_bytes}, {"NanoCpus", spec.limits.nano_cpus},
                       {"PidsLimit", nullable(spec.limits.pids_limit)},
                       {"AutoRemove", c.auto_remove}, {"Binds", binds_json(spec)},
-                      {"ReadonlyRootfs", spec.read_only_root}}},
+                      {"ReadonlyRootfs", spec.read_only_root},
+                      {"Privileged", spec.security.privileged},
+                      {"CapAdd", nullable(spec.security.cap_add)},
+                      {"CapDrop", nullable(spec.security.cap_drop)},
+                      {"SecurityOpt", nullable(spec.security.security_opt)},
+                      {"Devices", devices_json(spec)}}},
       {"GraphDriver", {{"Name", "overlay"},
                        {"Data", {{"LowerDir", lower},
                                  {"UpperDir", launch::upper_dir(spec).string()},

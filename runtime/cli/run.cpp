@@ -3,12 +3,17 @@
 // Everything here is checked before anything is made: a bad flag, an
 // unknown image or a taken name fails with nothing left in the store.
 // Lesson: lessons/01-first-container.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <iostream>
 #include <thread>
 
 #include "01-lifecycle/lifecycle.hpp"
+#include "04-cgroups/device_filter.hpp"
 #include "05-images/images.hpp"
 #include "cli/command.hpp"
 #include "cli/parse.hpp"
@@ -48,6 +53,8 @@ po::options_description run_options() {
       ("cap-add", po::value<std::vector<std::string>>()->composing(), "Add Linux capabilities")
       ("cap-drop", po::value<std::vector<std::string>>()->composing(), "Drop Linux capabilities")
       ("privileged", po::bool_switch(), "Give extended privileges to this container")
+      ("device", po::value<std::vector<std::string>>()->composing(), "Add a host device to the container")
+      ("device-cgroup-rule", po::value<std::vector<std::string>>()->composing(), "Add a rule to the cgroup allowed devices list")
       ("security-opt", po::value<std::vector<std::string>>()->composing(), "Security Options")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
@@ -166,6 +173,41 @@ security::Policy policy_from(const Parsed& p) {
   return policy;
 }
 
+// --device HOST[:CONTAINER][:PERMISSIONS], as Docker reads it: the node is
+// made in the container and its rule added to the device policy.
+void add_device(launch::ContainerSpec& s, const std::string& spec) {
+  std::vector<std::string> parts;
+  for (size_t at = 0;;) {
+    auto colon = spec.find(':', at);
+    parts.push_back(spec.substr(at, colon - at));
+    if (colon == std::string::npos) break;
+    at = colon + 1;
+  }
+  std::string host = parts[0], inside = host, perms = "rwm";
+  if (parts.size() == 2) (parts[1].starts_with("/") ? inside : perms) = parts[1];
+  if (parts.size() == 3) inside = parts[1], perms = parts[2];
+  bool perms_ok = !perms.empty() && perms.find_first_not_of("rwm") == std::string::npos;
+  if (parts.size() > 3 || host.empty() || !inside.starts_with("/") || !perms_ok)
+    throw core::Error("invalid argument \"" + spec + "\" for \"--device\" flag: bad format");
+  struct stat st {};
+  if (::stat(host.c_str(), &st) < 0)
+    throw core::Error("error gathering device information while adding custom device \"" + host +
+                      "\": " + std::strerror(errno));
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    throw core::Error("error gathering device information while adding custom device \"" + host +
+                      "\": not a device node");
+  char type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+  s.devices.push_back({inside, type, major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+                       st.st_uid, st.st_gid, host, perms});
+  s.limits.devices.push_back({type, static_cast<int>(major(st.st_rdev)), static_cast<int>(minor(st.st_rdev)), perms, true});
+}
+
+void devices_from(const Parsed& p, launch::ContainerSpec& s) {
+  for (const auto& d : list_option(p, "device")) add_device(s, d);
+  for (const auto& r : list_option(p, "device-cgroup-rule")) s.limits.devices.push_back(cgroups::parse_device_rule(r));
+  s.limits.all_devices = s.security.privileged;  // every device, as Docker gives
+}
+
 engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
                                     const images::Image& image) {
   engine::ContainerConfig c;
@@ -203,6 +245,7 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   if (p.options.count("upto")) s.upto = launch::parse_upto(p.options["upto"].as<std::string>());
   mounts_for(store, p, s);
   s.security = policy_from(p);
+  devices_from(p, s);
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -92,6 +93,21 @@ void make_dirs(const stdfs::path& path, stdfs::perms perms) {
   stdfs::create_directories(path, ec);
   if (ec) throw SystemError(ec.value(), "mkdir(" + path.string() + ")");
   if (perms != stdfs::perms::unknown) stdfs::permissions(path, perms, ec);
+}
+
+void make_private_dir(const stdfs::path& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) {
+    if (::chmod(path.c_str(), mode) < 0) throw SystemError(errno, "chmod(" + path.string() + ")");  // past the umask
+    return;
+  }
+  if (errno == ENOENT) {
+    make_dirs(path.parent_path());
+    return make_private_dir(path, mode);
+  }
+  struct stat st {};
+  if (errno != EEXIST || ::stat(path.c_str(), &st) < 0) throw SystemError(errno, "mkdir(" + path.string() + ")");
+  if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) < 0)
+    throw SystemError(errno, "chmod(" + path.string() + ")");
 }
 
 FileLock::FileLock(const stdfs::path& path) {

@@ -26,6 +26,11 @@ void write_file_atomic(const stdfs::path& path, std::string_view content);
 // Creates PATH and its parents (mode 0755 unless told); no error if present.
 void make_dirs(const stdfs::path& path, stdfs::perms perms = stdfs::perms::unknown);
 
+// Creates the directory PATH (its parents must exist, unless made with
+// make_dirs first) with MODE, or gives an existing one MODE: the store's
+// directories that no other user may enter.
+void make_private_dir(const stdfs::path& path, mode_t mode);
+
 // An exclusive flock(2) on PATH (created if needed), released by the
 // destructor or when the process dies: a killed skiff never leaves a lock.
 class FileLock {

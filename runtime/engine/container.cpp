@@ -1,6 +1,8 @@
 // engine/container.cpp — see container.hpp.
 #include "engine/container.hpp"
 
+#include "04-cgroups/device_filter.hpp"
+
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +11,11 @@
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
+
+namespace skiff::chroot {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceNode, path, type, major, minor, mode, uid, gid, host_path,
+                                   permissions)
+}  // namespace skiff::chroot
 
 namespace skiff::engine {
 
@@ -47,7 +54,11 @@ void to_json(json& j, const ContainerConfig& c) {
                                       return v; }()},
                      {"Upto", launch::upto_name(s.upto)},
                      {"Mounts", s.mounts}, {"ReadOnlyRoot", s.read_only_root},
-                     {"Security", s.security}}}};
+                     {"Security", s.security},
+                     {"DeviceRules", [&] { std::vector<std::string> v;
+                                           for (auto& r : s.limits.devices) v.push_back(cgroups::to_string(r));
+                                           return v; }()},
+                     {"AllDevices", s.limits.all_devices}, {"DeviceNodes", s.devices}}}};
 }
 
 void from_json(const json& j, ContainerConfig& c) {
@@ -81,6 +92,10 @@ void from_json(const json& j, ContainerConfig& c) {
   if (s.contains("Mounts")) s.at("Mounts").get_to(spec.mounts);
   spec.read_only_root = s.value("ReadOnlyRoot", false);
   if (s.contains("Security")) s.at("Security").get_to(spec.security);
+  for (const auto& r : s.value("DeviceRules", std::vector<std::string>{}))
+    spec.limits.devices.push_back(cgroups::parse_device_rule(r));
+  spec.limits.all_devices = s.value("AllDevices", false);
+  if (s.contains("DeviceNodes")) s.at("DeviceNodes").get_to(spec.devices);
 }
 
 void to_json(json& j, const ContainerState& s) {

@@ -26,6 +26,13 @@ stdfs::path default_root() {
 }
 
 Store::Store(stdfs::path root) : root_(std::move(root)) {
+  // Layers hold the images' setuid programs and device nodes, upper dirs
+  // and volumes what containers wrote: no other user of the host may reach
+  // them (a user who could run an image's setuid-root shell from the host
+  // would be root). The root itself only lets through (0711), as Docker's
+  // /var/lib/docker; what is below is root's alone.
+  core::fs::make_private_dir(root_, 0711);
+  for (const char* sub : {"containers", "images", "volumes"}) core::fs::make_private_dir(root_ / sub, 0700);
   core::fs::make_dirs(names_dir());
 }
 

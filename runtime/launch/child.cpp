@@ -145,6 +145,11 @@ void make_terminal(const ContainerSpec& spec, int sync) {
 }
 
 void give_host_devices(const ContainerSpec& spec) {
+  if (!isolated(spec)) return;
+  if (!spec.devices.empty()) {
+    Step step("02-chroot", "make the devices given with --device");
+    chroot::make_device_nodes(rootfs_dir(spec), spec.devices);
+  }
   if (spec.upto < Upto::all || !spec.security.privileged) return;
   Step step("11-security", "make every device of the host in /dev (--privileged)");
   security::add_host_devices(rootfs_dir(spec));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "02-chroot/rootfs.hpp"
 #include "04-cgroups/cgroups.hpp"
 #include "06-volumes/mounts.hpp"
 #include "11-security/policy.hpp"
@@ -44,6 +45,7 @@ struct ContainerSpec {
   std::vector<volumes::Mount> mounts;  // -v, --mount, --tmpfs, --volumes-from: host side resolved, in mount order
   bool read_only_root = false;     // --read-only
   security::Policy security;       // capabilities, no_new_privs, seccomp, --privileged
+  std::vector<chroot::DeviceNode> devices;  // --device: nodes made in the container (their rules are in limits)
   stdfs::path dir;                 // the container's directory in the store
   Upto upto = Upto::all;
 };
