@@ -38,13 +38,18 @@ constexpr Namespace kNamespaces[] = {{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_
                                      {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
                                      {"pid", CLONE_NEWPID},       {"mnt", CLONE_NEWNS}};
 
-void join_namespaces(pid_t pid) {
+// Returns the container's user namespace when it has one of its own
+// (--userns=remap): joined last, by become_process, once every other
+// namespace is joined as the host's root (lesson 11).
+core::Fd join_namespaces(pid_t pid, bool remapped) {
   core::trace::Step step("03-namespaces", "join the container's namespaces (setns)");
+  std::string dir = "/proc/" + std::to_string(pid) + "/ns/";
   std::vector<core::Fd> fds;
-  for (const auto& ns : kNamespaces)
-    fds.emplace_back(core::sys::open("/proc/" + std::to_string(pid) + "/ns/" + ns.file, O_RDONLY));
+  for (const auto& ns : kNamespaces) fds.emplace_back(core::sys::open(dir + ns.file, O_RDONLY));
+  core::Fd user = remapped ? core::Fd(core::sys::open(dir + "user", O_RDONLY)) : core::Fd();
   for (size_t i = 0; i < fds.size(); ++i)
     core::sys::setns(fds[i].get(), kNamespaces[i].type, kNamespaces[i].file);
+  return user;
 }
 
 launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequest& r) {
@@ -79,12 +84,12 @@ launch::ProcessSpec process_for(const engine::ContainerConfig& c, const ExecRequ
       cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec))
           .add_process(::getpid());
     }
-    join_namespaces(pid);
+    core::Fd user = join_namespaces(pid, config.spec.security.userns.remapped());
     pid_t child = ::fork();
     if (child < 0) throw core::SystemError(errno, "fork");
     if (child == 0) {
       launch::take_terminal(terminal);
-      launch::become_process(config.spec, process);
+      launch::become_process(config.spec, process, user.valid() ? user.get() : -1);
     }
     ::_exit(0);
   } catch (const std::exception& e) {

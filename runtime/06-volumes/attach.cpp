@@ -28,10 +28,12 @@ using core::resolve_in_root;
 // content starts as a copy of it. Once it holds anything, it is left alone.
 // Both sides are reached through fds (copy_up.hpp): the volume may already
 // be in use by a running container that could race a symlink into it.
-void copy_up(const core::Fd& target, const Mount& m) {
+// VOLUME_DIR: where to copy (the volume's directory, or the root of its
+// idmapped view, through which owners are written as the container sees them).
+void copy_up(const core::Fd& target, const Mount& m, int volume_dir) {
   if (!m.copy_up || !m.fstype.empty()) return;
   core::Fd image_dir(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  core::Fd volume(::open(m.source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  core::Fd volume(::openat(volume_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!image_dir.valid() || !volume.valid()) return;  // a file bind, or nothing to copy
   if (!empty_directory(volume.get()) || empty_directory(image_dir.get())) return;
   core::trace::call("copy-up " + m.destination + " of the image → " + m.source);
@@ -72,12 +74,27 @@ Create target_kind(const Mount& m) {
   return stdfs::is_directory(m.source) ? Create::directory : Create::file;
 }
 
-void mount_one(const stdfs::path& root, const core::Fd& root_fd, const Mount& m) {
+// A volume of a remapped container (--userns=remap, lesson 11): an idmapped
+// view of its directory, filled (copy-up) through that view and attached.
+void mount_idmapped_volume(const core::Fd& target, const Mount& m, int userns) {
+  core::Fd view(core::sys::clone_mount(m.source, userns, false, true));
+  copy_up(target, m, view.get());
+  core::sys::move_mount_onto(view.get(), target.get(), "{root}" + m.destination);
+}
+
+void mount_one(const stdfs::path& root, const core::Fd& root_fd, const Mount& m, int userns) {
   core::Fd target = resolve_in_root(root_fd.get(), m.destination, target_kind(m));
   refuse_proc(root, target, m);
-  if (m.kind == Kind::volume) copy_up(target, m);
   auto call = plan_mount(m);
-  core::sys::mount(call.source, fd_path(target), call.fstype, call.flags, call.data);
+  if (m.kind == Kind::volume && m.fstype.empty() && userns >= 0) {
+    mount_idmapped_volume(target, m, userns);
+  } else {
+    if (m.kind == Kind::volume) {
+      core::Fd volume(::open(m.source.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (volume.valid()) copy_up(target, m, volume.get());
+    }
+    core::sys::mount(call.source, fd_path(target), call.fstype, call.flags, call.data);
+  }
   if (!call.remount_read_only) return;
   // TARGET still names the directory under the new mount; looking the
   // path up again lands on the new mount's root, which is what to change.
@@ -87,11 +104,11 @@ void mount_one(const stdfs::path& root, const core::Fd& root_fd, const Mount& m)
 
 }  // namespace
 
-void mount_all(const stdfs::path& root, const std::vector<Mount>& mounts) {
+void mount_all(const stdfs::path& root, const std::vector<Mount>& mounts, int userns) {
   core::Fd root_fd = core::open_root(root);
   for (const auto& m : mounts) {
     try {
-      mount_one(root, root_fd, m);
+      mount_one(root, root_fd, m, userns);
     } catch (const core::Error&) {
       throw;
     } catch (const std::exception& e) {

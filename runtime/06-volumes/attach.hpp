@@ -26,8 +26,10 @@
 
 namespace skiff::volumes {
 
-// Mounts MOUNTS (in the order volumes::ordered gives) under ROOT.
-void mount_all(const std::filesystem::path& root, const std::vector<Mount>& mounts);
+// Mounts MOUNTS (in the order volumes::ordered gives) under ROOT. With
+// USERNS (a user namespace fd, --userns=remap), volumes are mounted
+// idmapped, so that root inside owns what root owns on disk.
+void mount_all(const std::filesystem::path& root, const std::vector<Mount>& mounts, int userns = -1);
 
 // Makes the mount at ROOT read-only, keeping its other flags.
 void make_read_only(const std::filesystem::path& root);

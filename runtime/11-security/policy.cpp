@@ -113,7 +113,7 @@ void to_json(nlohmann::json& j, const Policy& p) {
   j = {{"Privileged", p.privileged},           {"CapAdd", p.cap_add},
        {"CapDrop", p.cap_drop},                 {"Capabilities", p.capabilities},
        {"NoNewPrivileges", p.no_new_privileges}, {"Seccomp", p.seccomp},
-       {"SecurityOpt", p.security_opt}};
+       {"SecurityOpt", p.security_opt}, {"Userns", p.userns}};
 }
 
 void from_json(const nlohmann::json& j, Policy& p) {
@@ -124,6 +124,7 @@ void from_json(const nlohmann::json& j, Policy& p) {
   p.no_new_privileges = j.value("NoNewPrivileges", false);
   p.seccomp = j.value("Seccomp", std::string());
   p.security_opt = j.value("SecurityOpt", std::vector<std::string>{});
+  if (j.contains("Userns")) j.at("Userns").get_to(p.userns);
 }
 
 }  // namespace skiff::security

@@ -25,6 +25,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "11-security/capabilities.hpp"
+#include "11-security/userns.hpp"
 
 namespace skiff::security {
 
@@ -37,6 +38,7 @@ struct Policy {
   bool no_new_privileges = false;          // --security-opt no-new-privileges
   std::string seccomp;                     // "" Docker's default, "unconfined", or a profile's JSON text
   std::vector<std::string> security_opt;   // as typed, for inspect's HostConfig.SecurityOpt
+  Userns userns;                           // --userns: the host's ids, or a remapped range
 };
 
 // Every capability the running kernel knows that this process holds in

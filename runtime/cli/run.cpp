@@ -56,6 +56,7 @@ po::options_description run_options() {
       ("device", po::value<std::vector<std::string>>()->composing(), "Add a host device to the container")
       ("device-cgroup-rule", po::value<std::vector<std::string>>()->composing(), "Add a rule to the cgroup allowed devices list")
       ("security-opt", po::value<std::vector<std::string>>()->composing(), "Security Options")
+      ("userns", po::value<std::string>(), "User namespace to use: host, or remap[:USER] (a range of /etc/subuid)")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -162,6 +163,13 @@ security::Policy policy_from(const Parsed& p) {
   policy.cap_add = normalized("cap-add", "CapAdd");
   policy.cap_drop = normalized("cap-drop", "CapDrop");
   policy.capabilities = security::resolve_capabilities(policy.privileged, policy.cap_add, policy.cap_drop);
+  if (p.options.count("userns"))
+    policy.userns = security::parse_userns(p.options["userns"].as<std::string>(), [](const std::string& path) {
+      return core::fs::read_file_if_exists(path).value_or("");
+    });
+  if (policy.privileged && policy.userns.remapped())
+    throw core::Error("privileged mode is incompatible with user namespaces. You must run the container "
+                      "in the host namespace when running privileged mode");
   for (const auto& opt : list_option(p, "security-opt"))
     security::apply_security_opt(policy, opt, [](const std::string& path) {
       auto text = core::fs::read_file_if_exists(path);
@@ -245,6 +253,8 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   if (p.options.count("upto")) s.upto = launch::parse_upto(p.options["upto"].as<std::string>());
   mounts_for(store, p, s);
   s.security = policy_from(p);
+  if (s.security.userns.remapped() && s.upto < launch::Upto::namespaces)
+    throw core::Error("--userns=remap needs the namespaces: not with --upto chroot");
   devices_from(p, s);
   return c;
 }

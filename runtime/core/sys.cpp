@@ -2,6 +2,7 @@
 #include "core/sys.hpp"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <csignal>
 #include <sys/sysmacros.h>
 #include <sched.h>
@@ -111,6 +112,35 @@ void mount_on_fd(const std::string& source, int target_fd, const std::string& sh
                  const std::string& fstype, unsigned long flags, const std::string& data) {
   std::string fd = std::to_string(target_fd);
   mount_as(source, "/proc/self/fd/" + fd, shown + " [fd " + fd + "]", fstype, flags, data);
+}
+
+int clone_mount(const std::string& path, int userns_fd, bool read_only, bool recursive) {
+  unsigned recurse = recursive ? AT_RECURSIVE : 0;
+  auto describe = [&] { return "open_tree(" + path + ", OPEN_TREE_CLONE" + (recursive ? "|AT_RECURSIVE)" : ")"); };
+  narrate(describe);
+  Fd mnt(static_cast<int>(checked(
+      ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recurse), describe)));
+  struct mount_attr attr {};
+  if (read_only) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (userns_fd >= 0) {
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  }
+  if (attr.attr_set == 0) return mnt.release();
+  auto set = [&] {
+    return "mount_setattr(" + path + ", " + (userns_fd >= 0 ? "MOUNT_ATTR_IDMAP" : "") +
+           (userns_fd >= 0 && read_only ? "|" : "") + (read_only ? "MOUNT_ATTR_RDONLY" : "") + ")";
+  };
+  narrate(set);
+  checked(::syscall(SYS_mount_setattr, mnt.get(), "", AT_EMPTY_PATH | recurse, &attr, sizeof attr), set);
+  return mnt.release();
+}
+
+void move_mount_onto(int mnt, int target_fd, const std::string& shown) {
+  auto describe = [&] { return "move_mount(detached → " + shown + ")"; };
+  narrate(describe);
+  checked(::syscall(SYS_move_mount, mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+          describe);
 }
 
 void umount(const std::string& target, int flags) {

@@ -26,6 +26,14 @@ void mount(const std::string& source, const std::string& target, const std::stri
 void mount_on_fd(const std::string& source, int target_fd, const std::string& shown,
                  const std::string& fstype, unsigned long flags, const std::string& data = "");
 void umount(const std::string& target, int flags);
+
+// A detached copy of the mount at PATH (open_tree OPEN_TREE_CLONE; with
+// what is mounted below it when RECURSIVE), made read-only when asked and,
+// with USERNS_FD, idmapped: file owners shifted by that user namespace's
+// maps (lesson 11). Attach it with move_mount_onto. Errors name PATH.
+int clone_mount(const std::string& path, int userns_fd, bool read_only, bool recursive);
+// move_mount(2) of the detached mount MNT onto what TARGET_FD holds.
+void move_mount_onto(int mnt, int target_fd, const std::string& shown);
 void mkdir(const std::string& path, mode_t mode);  // EEXIST is not an error
 void mknod(const std::string& path, mode_t mode, dev_t dev);
 void symlink(const std::string& target, const std::string& link);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 #include <cstring>
 
 #include "02-chroot/rootfs.hpp"
@@ -23,6 +24,7 @@
 #include "11-security/capabilities.hpp"
 #include "11-security/kernel_files.hpp"
 #include "11-security/privileged.hpp"
+#include "11-security/userns.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
 #include "core/in_root.hpp"
@@ -60,7 +62,47 @@ void isolate_mounts(const ContainerSpec& spec) {
   ns::make_mounts_private();
 }
 
-void mount_rootfs(const ContainerSpec& spec) {
+// The namespaces a remapped container was given by the parent (11-security):
+// joined first, while we are still the host's root.
+void join_owned_namespaces(const security::OwnedNamespaces* owned) {
+  if (!owned) return;
+  Step step("11-security", "join the net, uts and ipc namespaces that the user namespace owns");
+  security::join_owned_namespaces(*owned);
+}
+
+// With --userns=remap, each layer and the container's own directory are
+// seen through an idmapped mount (11-security/userns.hpp), attached under
+// the container's directory in our mount namespace, and stacked from there.
+std::vector<stdfs::path> idmapped_layers(const ContainerSpec& spec, int userns) {
+  auto dir = spec.dir / "idmapped";
+  core::fs::make_dirs(dir);
+  auto attach = [&](const stdfs::path& from, const std::string& name) {
+    auto where = dir / name;
+    core::fs::make_dirs(where);
+    core::Fd mnt(core::sys::clone_mount(from, userns, false, false));
+    core::Fd target = core::open_root(where);
+    core::sys::move_mount_onto(mnt.get(), target.get(), where.string());
+    return where;
+  };
+  std::vector<stdfs::path> layers;
+  for (size_t i = 0; i < spec.layers.size(); ++i) layers.push_back(attach(spec.layers[i], "l" + std::to_string(i)));
+  attach(spec.dir, "rw");  // upper and work must share one mount
+  return layers;
+}
+
+void mount_rootfs(const ContainerSpec& spec, const security::OwnedNamespaces* owned) {
+  if (owned) {
+    Step step("05-images", "stack the image's layers, each seen through an idmapped mount (overlayfs)");
+    try {
+      auto layers = idmapped_layers(spec, owned->user.get());
+      auto rw = spec.dir / "idmapped/rw";
+      images::mount_overlay(layers, rw / "upper", rw / "work", rootfs_dir(spec));
+    } catch (...) {
+      core::rethrow_with_context("--userns=remap needs idmapped mounts (Linux 5.19 or later, on ext4, xfs, "
+                                 "btrfs, or tmpfs from 6.3)");
+    }
+    return;
+  }
   Step step("05-images", "stack the image's layers and the container's upper dir (overlayfs)");
   images::mount_overlay(spec.layers, upper_dir(spec), work_dir(spec), rootfs_dir(spec));
 }
@@ -74,10 +116,10 @@ void mount_system_dirs(const ContainerSpec& spec) {
 // After /proc, /dev and /sys, as runc does, so that a volume or tmpfs can
 // replace one of them (--tmpfs /dev/shm); before the terminal and the
 // read-only /proc/sys, which must stay on top.
-void mount_volumes(const ContainerSpec& spec) {
+void mount_volumes(const ContainerSpec& spec, const security::OwnedNamespaces* owned) {
   if (!isolated(spec) || spec.mounts.empty()) return;  // the CLI refuses them with --upto chroot
   Step step("06-volumes", "mount the volumes, binds and tmpfs, each target resolved inside the root");
-  volumes::mount_all(rootfs_dir(spec), spec.mounts);
+  volumes::mount_all(rootfs_dir(spec), spec.mounts, owned ? owned->user.get() : -1);
 }
 
 // Last before pivot_root: the steps above still create files in the root
@@ -170,7 +212,12 @@ void bind_identity_files(const ContainerSpec& spec) {
   // with O_EXCL, and never bound over the kernel's /proc or /sys.
   Step step("03-namespaces", "bind the container's /etc/hostname and /etc/hosts");
   core::Fd root = core::open_root(rootfs_dir(spec));
+  const auto& userns = spec.security.userns;
   for (const char* file : {"hostname", "hosts"}) {
+    // Root inside a remapped container owns them, as root does elsewhere.
+    if (userns.remapped() &&
+        ::chown((spec.dir / file).c_str(), userns.uids.outside, userns.gids.outside) < 0)
+      throw core::SystemError(errno, "chown(" + (spec.dir / file).string() + ")");
     std::string where = std::string("/etc/") + file;
     core::Fd target = core::resolve_in_root(root.get(), where, core::Create::file);
     if (core::on_kernel_fs(target))
@@ -257,7 +304,12 @@ void report(int sync, const std::exception& e, int exit_code) {
 
 }  // namespace
 
-void become_process(const ContainerSpec& spec, const ProcessSpec& process) {
+void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns) {
+  if (userns >= 0) {
+    Step step("11-security", "join the user namespace: root inside is uid " +
+                                 std::to_string(spec.security.userns.uids.outside) + " outside");
+    security::enter_user_namespace(userns);
+  }
   Prepared p = prepare_process(process);
   drop_privileges(spec, p.identity);  // 11-security
   exec(p.path, process, p.env);
@@ -273,22 +325,28 @@ void report_and_exit(int sync, const std::exception& e) {
   ::_exit(core::kExitRuntimeError);
 }
 
-void child_side(const ContainerSpec& spec, int sync) {
+void child_side(const ContainerSpec& spec, int sync, const security::OwnedNamespaces* owned) {
   try {
     wait_for_parent(sync);
+    join_owned_namespaces(owned);   // 11-security (--userns=remap)
     enter_cgroup_namespace(spec);   // 04-cgroups
     isolate_mounts(spec);           // 03-namespaces
-    mount_rootfs(spec);             // 05-images
+    // Remapped: what the steps below create in the root (mount points,
+    // /etc/hostname, device nodes) belongs to the container's root.
+    std::optional<security::ActAsRangeRoot> as_range_root;
+    if (owned) as_range_root.emplace(spec.security.userns);
+    mount_rootfs(spec, owned);      // 05-images
     mount_system_dirs(spec);        // 02-chroot
     give_host_devices(spec);        // 11-security
-    mount_volumes(spec);            // 06-volumes
+    mount_volumes(spec, owned);     // 06-volumes
     make_terminal(spec, sync);      // 01-lifecycle
     protect_kernel_files(spec);     // 11-security
     bind_identity_files(spec);      // 03-namespaces
     make_root_read_only(spec);      // 06-volumes
     enter_root(spec);               // 02-chroot
     name_the_host(spec);            // 03-namespaces
-    become_process(spec, spec.process);  // launch, 11-security
+    as_range_root.reset();
+    become_process(spec, spec.process, owned ? owned->user.get() : -1);  // launch, 11-security
   } catch (const std::exception& e) {
     report_and_exit(sync, e);
   }

@@ -1,6 +1,7 @@
 // launch/launch.cpp — the parent side of the pipeline. See launch.hpp.
 #include "launch/launch.hpp"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -64,7 +65,15 @@ std::optional<cgroups::Cgroup> create_cgroup(const ContainerSpec& spec) {
   return cgroups::Cgroup::create(cgroups::detect(), cgroup_name(spec), spec.limits);
 }
 
-pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
+// --userns=remap: the user namespace, and the net, uts and ipc namespaces
+// it owns, made before the child (11-security/userns.hpp).
+std::optional<security::OwnedNamespaces> make_owned_namespaces(const ContainerSpec& spec) {
+  if (!spec.security.userns.remapped()) return std::nullopt;
+  return security::make_user_namespace(spec.security.userns);
+}
+
+pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
+                  const security::OwnedNamespaces* owned) {
   int fds[2];
   // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
   // when its exec succeeds, which is how the parent learns of that success.
@@ -73,13 +82,15 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end) {
   core::Fd child_end(fds[1]);
   parent_end.reset(fds[0]);
   unsigned long flags = spec.upto >= Upto::namespaces ? ns::clone_flags() : 0;
+  // Those the user namespace owns are joined instead, by the child.
+  if (owned) flags &= ~(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   core::trace::Step step(spec.upto >= Upto::namespaces ? "03-namespaces" : "02-chroot",
                          flags ? "clone the container's process into new namespaces"
                                : "fork the container's process (no namespaces)");
   pid_t pid = ns::clone_process(flags);
   if (pid == 0) {
     parent_end.reset();
-    child_side(spec, child_end.release());
+    child_side(spec, child_end.release(), owned);
   }
   return pid;
 }
@@ -138,8 +149,9 @@ core::Fd receive_terminal(const core::Fd& sync) {
 
 pid_t start(const ContainerSpec& spec, core::Fd* terminal) {
   CgroupOwner cgroup(create_cgroup(spec));
+  auto owned = make_owned_namespaces(spec);
   core::Fd sync;
-  ChildOwner child(clone_child(spec, sync));
+  ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr));
   join_cgroup(cgroup.get(), child.pid());
   release_child(sync);
   if (spec.process.tty && terminal) *terminal = receive_terminal(sync);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "core/fd.hpp"
+#include "11-security/userns.hpp"
 #include "launch/spec.hpp"
 
 namespace skiff::launch {
@@ -33,7 +34,9 @@ pid_t start(const ContainerSpec& spec, core::Fd* terminal = nullptr);
 // The last steps of the child side, shared with `exec`: resolve PROCESS's
 // user, working directory and command inside the container's root, drop
 // privileges as SPEC says, and execve. Only returns by throwing.
-[[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process);
+// USERNS, when not -1, is the container's user namespace (--userns=remap),
+// joined first.
+[[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns = -1);
 
 // Makes TERMINAL (a pty's slave side; -1: none) this process's controlling
 // terminal and its stdin, stdout and stderr. Shared with `exec -t`.
@@ -45,6 +48,8 @@ void take_terminal(int terminal);
 
 // The child side; never returns (execs the command or _exits with a report
 // written to SYNC_FD). Exposed for the pipeline's tests.
-[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd);
+// OWNED: the namespaces a remapped container was given (or nullptr).
+[[noreturn]] void child_side(const ContainerSpec& spec, int sync_fd,
+                             const security::OwnedNamespaces* owned = nullptr);
 
 }  // namespace skiff::launch
