@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config          # compiler, static libc for the monitor
   libboost-program-options-dev              # the CLI's options
   libcap-dev                                # capabilities (lesson 11)
+  libseccomp-dev                            # seccomp: the profile compiler (lesson 11), linked statically
   nlohmann-json3-dev                        # the store's records, inspect
   libarchive-dev nettle-dev                 # image layers; sha256 digests (nettle)
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev   # libarchive's own, linked statically
