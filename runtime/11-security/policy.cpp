@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "11-security/capabilities.hpp"
+#include "11-security/seccomp.hpp"
 #include "core/error.hpp"
 
 namespace skiff::security {
@@ -100,6 +101,11 @@ void apply_security_opt(Policy& policy, const std::string& opt,
     policy.no_new_privileges = parse_bool(opt, value);
   } else if (key == "seccomp" && !value.empty()) {
     policy.seccomp = value == "unconfined" ? value : read(value);
+    try {  // compiled once here, so that a bad profile fails before anything is made
+      validate_seccomp_profile(policy.seccomp, policy.capabilities);
+    } catch (const core::Error& e) {
+      throw core::Error("seccomp profile " + value + ": " + e.what());
+    }
   } else if ((key == "apparmor" || key == "label") && !value.empty()) {
     // No LSM profile is loaded by skiff: accepted so that commands written
     // for Docker run, and kept for inspect.

@@ -178,6 +178,8 @@ security::Policy policy_from(const Parsed& p) {
                           ": no such file or directory");
       return *text;
     });
+  // Docker's rule: --privileged runs without a filter, unless one is asked for.
+  if (policy.privileged && policy.seccomp.empty()) policy.seccomp = "unconfined";
   return policy;
 }
 

@@ -24,6 +24,7 @@
 #include "11-security/capabilities.hpp"
 #include "11-security/kernel_files.hpp"
 #include "11-security/privileged.hpp"
+#include "11-security/seccomp.hpp"
 #include "11-security/userns.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
@@ -267,10 +268,20 @@ Prepared prepare_process(const ProcessSpec& process) {
 // process keeps its capabilities across it (PR_SET_KEEPCAPS) and sets its
 // final ones after: the policy's set for root, none for another user (as
 // Docker does: their bounding set still holds it, for setuid programs).
-// no_new_privs last: it stops whatever the command execs, not us.
+// The seccomp filter goes as late as it can, so that it has to allow only
+// what follows it: after no_new_privs when that is set; without it, loading
+// a filter needs CAP_SYS_ADMIN, so before the capabilities go (runc's
+// order, and why Docker's profile allows capset, setresuid and prctl).
 void drop_privileges(const ContainerSpec& spec, const Identity& identity) {
   const auto& policy = spec.security;
   const bool confine = spec.upto >= Upto::all;
+  const bool filtered = confine && policy.seccomp != "unconfined";
+  auto filter = [&] {
+    Step step("11-security", policy.seccomp.empty() ? "load the seccomp filter: Docker's default profile"
+                                                    : "load the seccomp filter: the profile given");
+    security::apply_seccomp(policy.seccomp, policy.capabilities);
+  };
+  if (filtered && !policy.no_new_privileges) filter();
   if (confine) {
     Step step("11-security", policy.privileged ? "keep every capability (--privileged)"
                                                : "drop capabilities to the container's set");
@@ -286,6 +297,7 @@ void drop_privileges(const ContainerSpec& spec, const Identity& identity) {
   if (confine && policy.no_new_privileges) {
     Step step("11-security", "set no_new_privs: exec can never gain privileges");
     security::set_no_new_privs();
+    if (filtered) filter();
   }
 }
 
