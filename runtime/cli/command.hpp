@@ -93,6 +93,8 @@ std::optional<nlohmann::ordered_json> image_inspect_json(Context&, const std::st
 int cmd_image(Context&, const std::vector<std::string>&);
 // Volumes (lesson 06): `skiff volume create|ls|inspect|rm|prune` (cli/volume.cpp).
 int cmd_volume(Context&, const std::vector<std::string>&);
+// `skiff info` (cli/info.cpp): the store's counts, cgroups, security options.
+int cmd_info(Context&, const std::vector<std::string>&);
 int cmd_exited(Context&, const std::vector<std::string>&);  // internal: the monitor's
 
 // Exit code of commands other than run when an object is missing: Docker's 1.

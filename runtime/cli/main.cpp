@@ -57,6 +57,7 @@ const Command kCommands[] = {
     {"export", cli::cmd_export, "Export a container's filesystem as a tar archive"},
     {"image", cli::cmd_image, "Manage images"},
     {"volume", cli::cmd_volume, "Manage volumes"},
+    {"info", cli::cmd_info, "Display system-wide information"},
     {"_exited", cli::cmd_exited, nullptr},
 };
 

@@ -134,3 +134,28 @@ TEST_CASE("userns remap: no range, --privileged, or a bad value is refused befor
   auto host = box.run({"run", "--rm", "--userns=host", "busybox", "cat", "/proc/self/uid_map"});
   CHECK(contains(host.out, "4294967295"));  // the host's own map: every id
 }
+
+TEST_CASE("info says what a container gets: seccomp, and which user namespace range remap would use") {
+  it::require_root();
+  it::Sandbox box;
+  auto before = box.run({"info"});
+  REQUIRE(before.code == 0);
+  CHECK(contains(before.out, "remap needs a range for \"skiff\""));
+  auto file = box.root().string() + "-subid-skiff";
+  skiff::core::fs::write_file_atomic(file, "skiff:400000:65536\n");
+  ::setenv("SKIFF_SUBUID", file.c_str(), 1);
+  ::setenv("SKIFF_SUBGID", file.c_str(), 1);
+  auto name = box.name("info");
+  REQUIRE(box.run({"run", "--name", name, "--userns=remap", "busybox", "true"}).code == 0);
+  auto after = box.run({"info"});
+  ::unsetenv("SKIFF_SUBUID");
+  ::unsetenv("SKIFF_SUBGID");
+  std::error_code ec;
+  stdfs::remove(file, ec);
+  REQUIRE(after.code == 0);
+  CHECK(contains(after.out, " Containers: 1\n  Running: 0\n  Paused: 0\n  Stopped: 1\n"));
+  CHECK(contains(after.out, "  seccomp\n   Profile: builtin\n"));
+  CHECK(contains(after.out, "remap uses skiff's range, uid 400000 and 65536 more"));
+  CHECK(box.inspect(name)["HostConfig"]["UsernsMode"] == "remap");
+  REQUIRE(box.run({"rm", name}).code == 0);
+}
