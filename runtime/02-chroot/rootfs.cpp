@@ -57,7 +57,7 @@ void make_devices(const core::Fd& dev) {
   // container from using nodes it makes later.
   ::umask(0);
   for (const auto& d : default_devices()) {
-    core::trace::call("mknod(/dev/" + d.name + ", " + std::to_string(d.major) + ":" +
+    core::trace::call("mknod({root}/dev/" + d.name + ", " + std::to_string(d.major) + ":" +
                       std::to_string(d.minor) + ")");
     if (::mknodat(dev.get(), d.name.c_str(), S_IFCHR | 0666, makedev(d.major, d.minor)) < 0)
       throw core::SystemError(errno, "mknod(/dev/" + d.name + ")");
