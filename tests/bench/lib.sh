@@ -62,11 +62,26 @@ remove_work() {  # any mount still under $WORK, deepest first; then $WORK
   for m in $(findmnt -rn -o TARGET 2>/dev/null | grep "^$WORK" | sort -r); do umount -l "$m" 2>/dev/null; done
   rm -rf "$WORK" 2>/dev/null || warn "could not remove $WORK"
 }
-cg_mounted_note() {  # cg_mounted_note WHO-NEEDS-IT
-  if [ ${#CG_MOUNTED[@]} -gt 0 ]; then
-    say "NOTE: left mounted ($1 needs it on this hybrid host): ${CG_MOUNTED[*]}"
-    say "      undo with: umount ${CG_MOUNTED[*]}  (the controllers then return to cgroup2)"
-  fi
+cg_unfix() {  # cg_unfix: put back what cg_fix changed (the host as it was booted)
+  local m ctrl
+  for m in "${CG_MOUNTED[@]}"; do
+    ctrl=${m##*/}
+    # the engines' empty cgroups first (deepest first): a v1 hierarchy that
+    # still has children lives on unmounted and keeps its controller from cgroup2
+    find "$m" -mindepth 1 -type d 2>/dev/null | sort -r | xargs -r rmdir 2>/dev/null
+    if ! umount "$m" 2>/dev/null; then
+      warn "could not unmount $m: undo with: umount $m && rmdir $m"; continue
+    fi
+    rmdir "$m" 2>/dev/null
+    # the kernel hands the controller back to cgroup2 asynchronously
+    for _ in $(seq 100); do grep -qw "$ctrl" /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null && break; sleep 0.1; done
+    if grep -qw "$ctrl" /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+      say "unmounted $m: '$ctrl' is back in cgroup2, as the host booted"
+    else
+      warn "unmounted $m, but '$ctrl' is not back in cgroup2 yet (a cgroup of it still has a process?)"
+    fi
+  done
+  CG_MOUNTED=()
 }
 on_signal() { echo; warn "interrupted"; exit 130; }
 set_traps() { trap cleanup EXIT; trap on_signal INT TERM; }

@@ -74,7 +74,7 @@ cleanup() {
   for id in "${IDS[@]}"; do left+=$(pgrep -f "$id" | tr '\n' ' '); done
   for id in "${IDS[@]}"; do left+=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -name "*$id*" 2>/dev/null | tr '\n' ' '); done
   if [ -n "${left// /}" ]; then warn "left behind: $left"; else say "nothing left behind (containers, monitors, cgroups, stores, images)"; fi
-  cg_mounted_note "crun, podman's runtime,"
+  cg_unfix
 }
 set_traps
 

@@ -143,7 +143,7 @@ cleanup() {
   command -v crun >/dev/null && left+=$(crun list -q 2>/dev/null | grep "^$ID_PREFIX" | tr '\n' ' ')
   command -v runc >/dev/null && left+=$(runc list -q 2>/dev/null | grep "^$ID_PREFIX" | tr '\n' ' ')
   if [ -n "${left// /}" ]; then warn "left behind:$left"; else say "nothing left behind (cgroups, crun/runc containers, store, bundles)"; fi
-  cg_mounted_note crun
+  cg_unfix
 }
 set_traps
 
