@@ -124,13 +124,32 @@ std::vector<std::string> walk(int root_fd, const std::string& path, Create creat
   return done;
 }
 
+// The common case in one call: every component is there and none is a
+// symlink. The kernel then does the whole walk under the same rules
+// (RESOLVE_IN_ROOT, no symlink followed); anything else (a component
+// missing, a symlink on the way or at the end) is left to walk(), which
+// knows what to make and what to follow.
+Fd open_directly(int root_fd, const std::string& path) {
+  struct open_how how {};
+  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  std::string relative = "./" + path;
+  Fd fd(static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how)));
+  struct stat st {};
+  // O_PATH|O_NOFOLLOW opens a trailing symlink itself: not an answer here.
+  if (fd.valid() && (::fstat(fd.get(), &st) < 0 || S_ISLNK(st.st_mode))) return Fd();
+  return fd;
+}
+
 }  // namespace
 
 Fd resolve_in_root(int root_fd, const std::string& path, Create create, Symlinks symlinks) {
+  if (Fd fd = open_directly(root_fd, path); fd.valid()) return fd;
   return open_checked(root_fd, walk(root_fd, path, create, symlinks), path);
 }
 
 Fd resolve_if_exists(int root_fd, const std::string& path, Symlinks symlinks) {
+  if (Fd fd = open_directly(root_fd, path); fd.valid()) return fd;
   bool missing = false;
   auto parts = walk(root_fd, path, Create::nothing, symlinks, &missing);
   return missing ? Fd() : open_checked(root_fd, parts, path);
