@@ -62,23 +62,33 @@ remove_work() {  # any mount still under $WORK, deepest first; then $WORK
   for m in $(findmnt -rn -o TARGET 2>/dev/null | grep "^$WORK" | sort -r); do umount -l "$m" 2>/dev/null; done
   rm -rf "$WORK" 2>/dev/null || warn "could not remove $WORK"
 }
+# cg_children CTRL: how many cgroups CTRL's hierarchy holds besides its root
+# (removed ones count until the kernel has freed them).
+cg_children() { awk -v c="$1" '$1 == c { print $3 - 1 }' /proc/cgroups; }
+cg_back_in_v2() { grep -qw "$1" /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; }
 cg_unfix() {  # cg_unfix: put back what cg_fix changed (the host as it was booted)
-  local m ctrl
+  local m ctrl try
   for m in "${CG_MOUNTED[@]}"; do
     ctrl=${m##*/}
-    # the engines' empty cgroups first (deepest first): a v1 hierarchy that
-    # still has children lives on unmounted and keeps its controller from cgroup2
-    find "$m" -mindepth 1 -type d 2>/dev/null | sort -r | xargs -r rmdir 2>/dev/null
-    if ! umount "$m" 2>/dev/null; then
-      warn "could not unmount $m: undo with: umount $m && rmdir $m"; continue
-    fi
+    # The kernel frees a v1 hierarchy at its unmount only if it has no child
+    # cgroup left, not even one being removed; otherwise it lives on,
+    # unmounted, and keeps its controller from cgroup2 until the next boot.
+    # So: remove the engines' empty cgroups (deepest first), wait until the
+    # kernel has freed them, unmount, and check; once more if need be.
+    for try in 1 2; do
+      [ "$try" -eq 2 ] && mount -t cgroup -o "$ctrl" cgroup "$m" 2>/dev/null
+      find "$m" -mindepth 1 -type d 2>/dev/null | sort -r | xargs -r rmdir 2>/dev/null
+      for _ in $(seq 100); do [ "$(cg_children "$ctrl")" = 0 ] && break; sleep 0.1; done
+      umount "$m" 2>/dev/null || { warn "could not unmount $m: undo with: umount $m && rmdir $m"; break; }
+      for _ in $(seq 50); do cg_back_in_v2 "$ctrl" && break; sleep 0.1; done
+      cg_back_in_v2 "$ctrl" && break
+    done
     rmdir "$m" 2>/dev/null
-    # the kernel hands the controller back to cgroup2 asynchronously
-    for _ in $(seq 100); do grep -qw "$ctrl" /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null && break; sleep 0.1; done
-    if grep -qw "$ctrl" /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+    if cg_back_in_v2 "$ctrl"; then
       say "unmounted $m: '$ctrl' is back in cgroup2, as the host booted"
     else
-      warn "unmounted $m, but '$ctrl' is not back in cgroup2 yet (a cgroup of it still has a process?)"
+      warn "'$ctrl' is not back in cgroup2 ($(cg_children "$ctrl") cgroups of it left; one with a process?):" \
+           "mount -t cgroup -o $ctrl cgroup $m, remove its cgroups, umount $m"
     fi
   done
   CG_MOUNTED=()
