@@ -19,9 +19,10 @@
 //   overlayfs cannot be made, a sealed memfd copy serves (F_SEAL_WRITE).
 // Man pages: execveat(2), fsopen(2), fsmount(2), memfd_create(2),
 //   fcntl(2) F_ADD_SEALS, proc(5) /proc/PID/exe.
-// Runs in: the CLI, first thing for run, start, restart and exec (not for
-//   run --upto below 11-security, nor exec into such a container: the
-//   lesson shows the attack against them).
+// Runs in: the CLI, first thing for exec (which joins a running container);
+//   for run, start and restart only where the lighter exec stub cannot be
+//   made (exec_stub.hpp). Not for run --upto below 11-security, nor exec
+//   into such a container: the lesson shows the attack against them.
 // Privilege: CAP_SYS_ADMIN (a private overlay mount).
 // Lesson: lessons/11-security.
 #pragma once

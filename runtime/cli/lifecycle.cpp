@@ -13,6 +13,7 @@
 
 #include "01-lifecycle/exec.hpp"
 #include "01-lifecycle/lifecycle.hpp"
+#include "11-security/exec_stub.hpp"
 #include "11-security/sealed_exe.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
@@ -82,7 +83,7 @@ int cmd_start(Context& ctx, const std::vector<std::string>& args) {
   o.add_options()("attach,a", po::bool_switch(), "Attach STDOUT/STDERR and forward signals")
       ("interactive,i", po::bool_switch(), "Attach container's STDIN");
   auto p = parse("start", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
-  security::run_from_sealed_binary();  // lesson 11: before anything starts
+  security::protect_host_binary();  // lesson 11: before anything starts
   if (p.options["attach"].as<bool>() && p.positional.size() == 1) {
     auto id = resolve_or_throw(ctx.store, p.positional[0]);
     if (lifecycle::current_state(ctx.store, id).status == engine::Status::running)
@@ -113,7 +114,7 @@ int cmd_restart(Context& ctx, const std::vector<std::string>& args) {
   po::options_description o("Options");
   o.add_options()("time,t", po::value<int>()->default_value(10), "Seconds to wait before killing it");
   auto p = parse("restart", "[OPTIONS] CONTAINER [CONTAINER...]", o, args);
-  security::run_from_sealed_binary();
+  security::protect_host_binary();
   int timeout = stop_timeout(p);
   return for_each(ctx, p.positional, "restart", true, [&](const std::string& id) {
     lifecycle::stop(ctx.store, id, timeout);
@@ -187,7 +188,10 @@ int cmd_exec(Context& ctx, const std::vector<std::string>& args) {
   request.detach = p.options["detach"].as<bool>();
   auto id = resolve_or_throw(ctx.store, p.positional[0]);
   // Lesson 11: a container run --upto a module before 11-security gets
-  // processes started from the host's file, as it was started.
+  // processes started from the host's file, as it was started. Otherwise
+  // skiff runs again from a read-only view of its binary, and not only
+  // through the exec stub: this process joins a pid namespace where the
+  // container's processes already run and could look at it.
   if (ctx.store.load_config(id).spec.upto == launch::Upto::all) security::run_from_sealed_binary();
   return lifecycle::exec(ctx.store, id, request);
 }

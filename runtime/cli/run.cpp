@@ -18,7 +18,7 @@
 #include "cli/command.hpp"
 #include "cli/parse.hpp"
 #include "11-security/policy.hpp"
-#include "11-security/sealed_exe.hpp"
+#include "11-security/exec_stub.hpp"
 #include "cli/volume.hpp"
 #include "core/error.hpp"
 #include "core/fs.hpp"
@@ -278,10 +278,11 @@ std::vector<std::pair<std::string, std::string>> identity_files(const engine::Co
 int cmd_run(Context& ctx, const std::vector<std::string>& args) {
   auto p = parse("run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", run_options(), args, true);
   if (p.positional.empty()) throw core::Error("\"skiff run\" requires at least 1 argument");
-  // Before anything is made (the command starts again): --upto a module
-  // before 11-security runs from the host's file, as the lesson shows.
+  // Before anything is made (without a stub, the command starts again):
+  // --upto a module before 11-security execs from the host's file, as the
+  // lesson shows.
   if (!p.options.count("upto") || launch::parse_upto(p.options["upto"].as<std::string>()) == launch::Upto::all)
-    security::run_from_sealed_binary();
+    security::protect_host_binary();
   auto image = image_for_run(ctx, p.positional.front());
   auto config = make_config(ctx.store, p, image);
   auto detach_keys = p.options["detach-keys"].as<std::string>();

@@ -21,6 +21,7 @@
 #include "03-namespaces/namespaces.hpp"
 #include "05-images/overlay.hpp"
 #include "06-volumes/attach.hpp"
+#include "11-security/exec_stub.hpp"
 #include "11-security/capabilities.hpp"
 #include "11-security/kernel_files.hpp"
 #include "11-security/privileged.hpp"
@@ -316,7 +317,7 @@ void report(int sync, const std::exception& e, int exit_code) {
 
 }  // namespace
 
-void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns) {
+void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns, int report_fd) {
   if (userns >= 0) {
     Step step("11-security", "join the user namespace: root inside is uid " +
                                  std::to_string(spec.security.userns.uids.outside) + " outside");
@@ -324,7 +325,7 @@ void become_process(const ContainerSpec& spec, const ProcessSpec& process, int u
   }
   Prepared p = prepare_process(process);
   drop_privileges(spec, p.identity);  // 11-security
-  exec(p.path, process, p.env);
+  exec(p.path, process, p.env, security::exec_stub_fd(), report_fd);
 }
 
 void take_terminal(int terminal) {
@@ -358,7 +359,7 @@ void child_side(const ContainerSpec& spec, int sync, const security::OwnedNamesp
     enter_root(spec);               // 02-chroot
     name_the_host(spec);            // 03-namespaces
     as_range_root.reset();
-    become_process(spec, spec.process, owned ? owned->user.get() : -1);  // launch, 11-security
+    become_process(spec, spec.process, owned ? owned->user.get() : -1, sync);  // launch, 11-security
   } catch (const std::exception& e) {
     report_and_exit(sync, e);
   }

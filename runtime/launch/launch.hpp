@@ -35,8 +35,10 @@ pid_t start(const ContainerSpec& spec, core::Fd* terminal = nullptr);
 // user, working directory and command inside the container's root, drop
 // privileges as SPEC says, and execve. Only returns by throwing.
 // USERNS, when not -1, is the container's user namespace (--userns=remap),
-// joined first.
-[[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns = -1);
+// joined first. REPORT_FD, when not -1, is where the exec stub (lesson 11)
+// reports a failed execve; without it the command is exec'd directly.
+[[noreturn]] void become_process(const ContainerSpec& spec, const ProcessSpec& process, int userns = -1,
+                                 int report_fd = -1);
 
 // Makes TERMINAL (a pty's slave side; -1: none) this process's controlling
 // terminal and its stdin, stdout and stderr. Shared with `exec -t`.

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "11-security/exec_stub.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/fs.hpp"
@@ -160,17 +161,23 @@ void close_inherited_fds() {
 }
 
 void exec(const std::string& path, const ProcessSpec& process,
-          const std::vector<std::string>& env) {
+          const std::vector<std::string>& env, int stub, int report_fd) {
   std::vector<char*> argv, envp;
   for (const auto& a : process.argv) argv.push_back(const_cast<char*>(a.c_str()));
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   argv.push_back(nullptr);
   envp.push_back(nullptr);
   close_inherited_fds();
-  core::trace::call("execve(\"" + path + "\")");
   // An ignored signal stays ignored across execve: give the command the
   // default SIGPIPE the launcher set aside.
   ::signal(SIGPIPE, SIG_DFL);
+  if (stub >= 0 && report_fd >= 0) {
+    security::exec_through_stub(stub, report_fd, path, argv.data(), envp.data());
+    int err = errno;
+    throw core::Error("cannot run skiff's exec stub for \"" + process.argv[0] + "\": " +
+                      std::system_category().message(err));
+  }
+  core::trace::call("execve(\"" + path + "\")");
   ::execve(path.c_str(), argv.data(), envp.data());
   int err = errno;
   std::string why = err == EACCES ? "permission denied" : std::system_category().message(err);

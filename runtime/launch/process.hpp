@@ -56,7 +56,9 @@ void enter_working_dir(const std::string& cwd);
 void close_inherited_fds();
 
 // execve(2). Only returns by throwing (126/127 as Docker maps them).
+// With STUB (a sealed copy of skiff-exec-stub, lesson 11) the command is
+// exec'd by the stub, which reports a failed execve on REPORT_FD itself.
 [[noreturn]] void exec(const std::string& path, const ProcessSpec& process,
-                       const std::vector<std::string>& env);
+                       const std::vector<std::string>& env, int stub = -1, int report_fd = -1);
 
 }  // namespace skiff::launch
