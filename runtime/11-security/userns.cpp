@@ -136,7 +136,8 @@ OwnedNamespaces make_user_namespace(const Userns& userns) {
   } reaper{pid};
   if (!await(up_read.get())) throw core::Error("could not make a user namespace (unshare(CLONE_NEWUSER) failed)");
   std::string proc = "/proc/" + std::to_string(pid);
-  auto map = [](const IdRange& r) { return "0 " + std::to_string(r.outside) + " " + std::to_string(r.count) + "\n"; };
+  // One line each; the kernel needs no newline after the last.
+  auto map = [](const IdRange& r) { return "0 " + std::to_string(r.outside) + " " + std::to_string(r.count); };
   core::sys::write_file(proc + "/uid_map", map(userns.uids));
   core::sys::write_file(proc + "/gid_map", map(userns.gids));
   signal_to(down_write.get());
