@@ -38,7 +38,8 @@ struct Unsupported {};
 void fsconfig_string(int fs, const char* key, const std::string& value) {
   core::trace::call(std::string("fsconfig(overlay, ") + key + "=" + value + ")");
   if (::fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) {
-    // EINVAL on "lowerdir+": a kernel older than 6.8 that has fsopen.
+    // EINVAL on "lowerdir+": a kernel from 6.5 to 6.7 parses the
+    // parameters one by one but has no "lowerdir+" yet.
     if (errno == EINVAL && std::string(key) == "lowerdir+") throw Unsupported{};
     throw core::SystemError(errno, std::string("fsconfig(overlay, ") + key + "=" + value + ")");
   }
@@ -61,9 +62,15 @@ void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::pat
   fsconfig_string(fs.get(), "upperdir", upper.string());
   fsconfig_string(fs.get(), "workdir", work.string());
   core::trace::call("fsconfig(overlay, FSCONFIG_CMD_CREATE)");
-  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    // Before Linux 6.5, overlayfs took the new API's parameters as one
+    // legacy option string: FSCONFIG_SET_STRING accepts "lowerdir+" and
+    // only CMD_CREATE refuses it, with EINVAL (Debian 12's 6.1 does this).
+    // mount(2) then says whether the layers themselves are the problem.
+    if (errno == EINVAL) throw Unsupported{};
     throw core::SystemError(errno, "fsconfig(overlay, FSCONFIG_CMD_CREATE) with " +
                                        std::to_string(layers.size()) + " lower layers");
+  }
   core::Fd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
   if (!mnt.valid()) throw core::SystemError(errno, "fsmount(overlay)");
   core::trace::call("move_mount(overlay → " + target.string() + ")");
