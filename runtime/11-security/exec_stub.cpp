@@ -9,11 +9,8 @@
 #include <cerrno>
 
 #include "11-security/sealed_exe.hpp"
+#include "core/error.hpp"
 #include "core/trace.hpp"
-
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U  // Linux 6.3: executable even under vm.memfd_noexec=1
-#endif
 
 #ifdef SKIFF_EXEC_STUB
 // The stub's bytes, as the build made them (runtime/CMakeLists.txt).
@@ -36,20 +33,19 @@ core::Fd g_stub;  // made by protect_host_binary; the child inherits it with our
 
 core::Fd make_exec_stub() {
 #ifdef SKIFF_EXEC_STUB
-  int fd = ::memfd_create("skiff-exec-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-  if (fd < 0 && errno == EINVAL)  // before Linux 6.3, every memfd is executable
-    fd = ::memfd_create("skiff-exec-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  core::Fd stub(fd);
-  if (!stub.valid()) return {};
-  const unsigned char* at = skiff_exec_stub_begin;
-  while (at < skiff_exec_stub_end) {
-    ssize_t n = ::write(stub.get(), at, static_cast<size_t>(skiff_exec_stub_end - at));
-    if (n <= 0) return {};
-    at += n;
+  try {
+    core::Fd stub = executable_memfd("skiff-exec-stub");
+    const unsigned char* at = skiff_exec_stub_begin;
+    while (at < skiff_exec_stub_end) {
+      ssize_t n = ::write(stub.get(), at, static_cast<size_t>(skiff_exec_stub_end - at));
+      if (n <= 0) return {};
+      at += n;
+    }
+    seal_for_good(stub.get());
+    return stub;
+  } catch (const core::SystemError&) {
+    return {};  // vm.memfd_noexec=2, or no memfd: the caller falls back
   }
-  if (::fcntl(stub.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    return {};
-  return stub;
 #else
   return {};
 #endif

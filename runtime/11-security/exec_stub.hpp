@@ -7,8 +7,8 @@
 //   copies the stub, embedded in skiff when it was built, into a memfd and
 //   seals it; the container's first process, a copy of the CLI, inherits
 //   it, and its last step is execveat(stub) instead of execve(command).
-//   It costs a memfd of a few hundred bytes and the exec of a program that
-//   maps two pages: far less than skiff running itself again. It is enough
+//   It costs a memfd of under 2 KB and the exec of a program that
+//   maps one page: far less than skiff running itself again. It is enough
 //   because until the stub runs, the container's first process is alone in
 //   its new pid namespace: nothing in the container can open its
 //   /proc/PID/exe. `exec` joins a namespace where others run, so it keeps

@@ -13,7 +13,7 @@
 //   memfd: a copy that no one can write (F_SEAL_WRITE) and that is gone
 //   once the command runs.
 //
-// The stub is a few hundred bytes of machine code: no C library, no
+// The stub is a file of under 2 KB, machine code with no C library, no
 //   dynamic loader (an image's loader can never be asked to start it),
 //   raw system calls. skiff embeds it when it is built (runtime/CMakeLists.txt)
 //   and copies it into a memfd before each start (exec_stub.cpp).

@@ -81,19 +81,34 @@ core::Fd overlay_view(const stdfs::path& binary) {
   return exe;
 }
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U  // Linux 6.3: executable even under vm.memfd_noexec=1
+#endif
+
+core::Fd executable_memfd(const char* name) {
+  int fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)  // before Linux 6.3, every memfd is executable
+    fd = ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) throw core::SystemError(errno, std::string("memfd_create(") + name + ")");
+  return core::Fd(fd);
+}
+
+void seal_for_good(int memfd) {
+  if (::fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+    throw core::SystemError(errno, "fcntl(memfd, F_ADD_SEALS)");
+}
+
 core::Fd sealed_copy(const stdfs::path& binary) {
   core::Fd in(::open(binary.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) throw core::SystemError(errno, "open(" + binary.string() + ")");
   struct stat st {};
   if (::fstat(in.get(), &st) < 0) throw core::SystemError(errno, "fstat(" + binary.string() + ")");
-  core::Fd memfd(::memfd_create("skiff", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd.valid()) throw core::SystemError(errno, "memfd_create(skiff)");
+  core::Fd memfd = executable_memfd("skiff");
   for (off_t done = 0; done < st.st_size;) {
     ssize_t n = ::sendfile(memfd.get(), in.get(), &done, static_cast<size_t>(st.st_size - done));
     if (n <= 0) throw core::SystemError(n < 0 ? errno : EIO, "sendfile(" + binary.string() + " → memfd)");
   }
-  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    throw core::SystemError(errno, "fcntl(memfd, F_ADD_SEALS)");
+  seal_for_good(memfd.get());
   return memfd;
 }
 

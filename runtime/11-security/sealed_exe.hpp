@@ -53,6 +53,14 @@ std::filesystem::path host_binary_dir();
 core::Fd overlay_view(const std::filesystem::path& binary);
 core::Fd sealed_copy(const std::filesystem::path& binary);
 
+// A memfd meant to be exec'd once sealed: MFD_EXEC where the kernel knows
+// it (Linux 6.3), so that vm.memfd_noexec=1 does not make it
+// non-executable. Throws core::SystemError.
+core::Fd executable_memfd(const char* name);
+
+// Seals MEMFD for good: no write, no resize, no more seals. Throws.
+void seal_for_good(int memfd);
+
 // True when /proc/self/exe can be written through by nobody: a read-only
 // overlay view, or a memfd sealed against writes.
 bool running_sealed();

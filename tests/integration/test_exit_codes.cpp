@@ -4,8 +4,10 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
+#include "core/fs.hpp"
 #include "harness.hpp"
 
 using it::contains;
@@ -59,6 +61,32 @@ TEST_CASE("a command that is not found exits 127, one that cannot run 126") {
   CHECK(not_exec.code == 126);
   CHECK(lines(not_exec.err).size() == 1);
   CHECK(contains(not_exec.err, "permission denied"));
+}
+
+// The execve itself fails (the script's interpreter is missing): the exec
+// stub of lesson 11 reports it, with Docker's status and one line.
+TEST_CASE("a command whose interpreter is missing exits 127, reported by the exec stub") {
+  it::require_root();
+  it::Sandbox box;
+  std::filesystem::path dir = box.root().string() + "-scripts";
+  std::filesystem::create_directories(dir);
+  struct Remove {
+    std::filesystem::path dir;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove{dir};
+  skiff::core::fs::write_file_atomic(dir / "orphan", "#!/no/such/interpreter\n");
+  std::filesystem::permissions(dir / "orphan", std::filesystem::perms(0755));
+  auto r = box.run({"run", "--rm", "-v", dir.string() + ":/scripts", "busybox", "/scripts/orphan"});
+  CHECK(r.code == 127);
+  CHECK(lines(r.err).size() == 1);
+  CHECK(contains(r.err, "exec: \"/scripts/orphan\": No such file or directory"));
+  auto upto = box.run({"run", "--rm", "--upto", "cgroups", "-v", dir.string() + ":/scripts", "busybox",
+                       "/scripts/orphan"});
+  CHECK(upto.code == 127);  // without the stub, skiff's own execve says the same
+  CHECK(contains(upto.err, "exec: \"/scripts/orphan\": No such file or directory"));
 }
 
 TEST_CASE("a container killed from outside exits 137") {
