@@ -11,24 +11,41 @@ LAB ?=
 SRC ?=
 SUBMISSIONS ?=
 
-.PHONY: all deps build run test unit integration docs labs bench install clean grade grade-all slides
+.PHONY: all deps run-deps configure configure-run build run test vm unit integration docs labs bench install clean grade grade-all slides
 
 all: build
 
+# `make run` needs only what builds and runs skiff, and builds only skiff
+# and its monitor (no tests, no labs): a newcomer's first container comes
+# first. Every other target installs the test tools and builds everything.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run-deps:
+	@scripts/install-deps.sh run
 
-build: deps $(BUILD)/CMakeCache.txt
+# Configured once; without the tests when `make run` configures first, and
+# switched on (a quick re-configure) by the first target that needs them.
+configure-run:
+	@[ -f $(BUILD)/CMakeCache.txt ] || \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+
+configure:
+	@grep -q '^BUILD_TESTING:BOOL=ON' $(BUILD)/CMakeCache.txt 2>/dev/null || \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
+
+build: deps configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: run-deps configure-run
+	@cmake --build $(BUILD) -j $(JOBS) --target skiff skiff-monitor
 	@scripts/first-run.sh $(BUILD)/bin/skiff
 
+# The micro-VM tests (label vm) boot QEMU, two at a time; the rest run one
+# at a time, as they share the host's cgroups and mounts.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j 1
+	@cd $(BUILD) && { ctest --output-on-failure -j 1 -LE '^vm$$'; host=$$?; \
+	  ctest --output-on-failure -j 2 -L '^vm$$'; vm=$$?; [ $$host -eq 0 ] && [ $$vm -eq 0 ]; }
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
@@ -41,6 +58,9 @@ docs: build
 
 labs: build
 	cd $(BUILD) && ctest --output-on-failure -L labs
+
+vm: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 -L '^vm$$'
 
 # make grade LAB=02 [SRC=DIR]: grade one lab (the starter unless SRC is given)
 grade: build

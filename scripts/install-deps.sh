@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages skiff needs to build, run and test, and only
-# those that are missing. Says nothing when nothing is missing.
+# Installs the Debian 12 packages skiff needs, and only those that are
+# missing. Says nothing when nothing is missing.
+#   install-deps.sh run    what building and running skiff needs (make run)
+#   install-deps.sh test   that, and what the tests need (make test)
 set -euo pipefail
+set_name=${1:-test}
 
 packages=(
   build-essential cmake pkg-config          # compiler, static libc for the monitor
@@ -10,14 +13,22 @@ packages=(
   libseccomp-dev                            # seccomp: the profile compiler (lesson 11), linked statically
   nlohmann-json3-dev                        # the store's records, inspect
   libarchive-dev nettle-dev                 # image layers; sha256 digests (nettle)
-  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev libacl1-dev   # libarchive's own, linked statically
-  catch2                                    # the tests
+  zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libacl1-dev   # libarchive's own, linked statically
   busybox-static                            # the built-in busybox image
-  skopeo podman runc                        # tests: save/load read and written by other tools (runc: crun refuses hybrid cgroups)
   libcurl4-openssl-dev                      # pull/push: curl.h at build time, libcurl.so.4 dlopen'ed
-  docker-registry umoci python3             # tests: a local registry, images made for it, its token server
-  curl                                      # lesson 05 talks to its registry's HTTP API by hand
 )
+if [ "$set_name" = test ]; then
+  packages+=(
+    catch2                                  # the tests
+    skopeo podman runc                      # save/load read and written by other tools (runc: crun refuses hybrid cgroups)
+    docker-registry umoci python3           # a local registry, images made for it, its token server
+    curl                                    # lesson 05 talks to its registry's HTTP API by hand
+    qemu-system-x86 kmod                    # the micro-VM of the vm tests (12-vm): QEMU, depmod for its modules
+  )
+elif [ "$set_name" != run ]; then
+  echo "usage: install-deps.sh run|test" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # labs/common/check-lab.sh MODE BUILD LAB — the CTest checks of a lab's own
 # grader (labs/CMakeLists.txt), each through scripts/grade.sh:
-#   full      the solution scores full marks
+#   full      the solution scores full marks, and so does every variant
+#             (variants/NAME.patch: the solution with a change the task
+#             allows, e.g. another valid order)
 #   not-full  the untouched starter does not
 #   mutants   every mutant (mutants/NAME.patch: the solution with one
 #             realistic mistake) fails at least one check, and every
@@ -43,6 +45,20 @@ case $mode in
   full)
     grade "$lab_dir/solution"
     grep -q $'\t0\t' "$out/result.tsv" && { echo "check-lab: the solution must get full marks"; exit 1; }
+    # variants/NAME.patch: another correct answer (the solution, changed in
+    # a way the task allows); it must get full marks too.
+    for v in "$lab_dir"/variants/*.patch; do
+      [ -f "$v" ] || continue
+      rm -rf "$out.variant" && mkdir -p "$out.variant" && cp "$lab_dir"/solution/* "$out.variant"/ &&
+        patch -s -p1 -d "$out.variant" -i "$v" || { echo "check-lab: $v does not apply"; exit 1; }
+      grade "$out.variant" >/dev/null
+      if grep -q $'\t0\t' "$out/result.tsv"; then
+        echo "check-lab: the correct variant $(basename "$v" .patch) loses points:"
+        awk -F'\t' '$2 == 0 { print "  " $3 }' "$out/result.tsv"
+        exit 1
+      fi
+      echo "variant $(basename "$v" .patch): full marks"
+    done
     exit 0 ;;
   not-full)
     grade "$lab_dir/starter"

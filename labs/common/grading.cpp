@@ -63,8 +63,23 @@ void write_file(const stdfs::path& path, std::string_view text) {
   if (!out) fail("write " + path.string());
 }
 
+// The grader's one random generator, seeded from LAB_SEED when given (to
+// replay a surprising grade: the same names and limits again), otherwise
+// from the machine; the seed is printed on stderr either way.
+std::mt19937_64& generator() {
+  static std::mt19937_64 gen = [] {
+    const char* given = std::getenv("LAB_SEED");
+    std::uint64_t seed = given && *given ? std::strtoull(given, nullptr, 10)
+                                         : (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    std::fprintf(stderr, "grader: random seed %llu (LAB_SEED=%llu replays it)\n",
+                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+    return std::mt19937_64{seed};
+  }();
+  return gen;
+}
+
 std::string random_token(std::size_t length) {
-  static std::mt19937_64 gen{std::random_device{}()};
+  auto& gen = generator();
   static const char digits[] = "0123456789abcdef";
   std::string s;
   for (std::size_t i = 0; i < length; ++i) s += digits[gen() % 16];

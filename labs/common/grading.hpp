@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,10 @@ std::string read_file(const stdfs::path& path);
 void write_file(const stdfs::path& path, std::string_view text);
 // A random lowercase hex string, to make names and contents no one can guess.
 std::string random_token(std::size_t length = 16);
+// The generator behind it, for a check that needs other random choices.
+// Seeded once from LAB_SEED if set, else from the machine, and the seed is
+// printed on stderr ("grader: random seed N"): LAB_SEED=N replays a grade.
+std::mt19937_64& generator();
 // TEXT split at '\n' (a trailing newline makes no empty last line).
 std::vector<std::string> lines(const std::string& text);
 

@@ -66,9 +66,11 @@ Curl load_curl() {
 }
 
 const Curl& curl() {
-  static std::once_flag once;
-  static Curl loaded;
-  std::call_once(once, [] { loaded = load_curl(); });
+  // A function-local static is initialised once, thread-safely, and, unlike
+  // std::call_once, an exception from load_curl() reaches the caller as
+  // skiff's error line: through glibc's pthread_once it aborted instead
+  // (found in the micro-VM, where libcurl's libraries were missing).
+  static const Curl loaded = load_curl();
   return loaded;
 }
 

@@ -78,26 +78,40 @@ void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::pat
     throw core::SystemError(errno, "move_mount(overlay → " + target.string() + ")");
 }
 
-// The directory all layers share (images/layers/), or empty.
-stdfs::path common_parent(const std::vector<stdfs::path>& layers) {
-  if (layers.empty()) return {};
-  for (const auto& l : layers)
-    if (l.parent_path() != layers.front().parent_path()) return {};
-  return layers.front().parent_path();
+// The short names of the mount(2) fallback: LINKS/0 → the top layer,
+// LINKS/1 → the one below…, made afresh in a folder of the container's own.
+// Returned bottom first, as LAYERS is.
+std::vector<stdfs::path> short_layer_links(const std::vector<stdfs::path>& layers,
+                                           const stdfs::path& links) {
+  std::error_code ec;
+  stdfs::remove_all(links, ec);
+  stdfs::create_directory(links);
+  std::vector<stdfs::path> out(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    out[i] = links / std::to_string(layers.size() - 1 - i);
+    stdfs::create_directory_symlink(stdfs::absolute(layers[i]), out[i]);
+  }
+  return out;
 }
 
 }  // namespace
 
-// mount(2) from inside the layers directory, so each lower dir is named by
-// its 64 hex digits alone. The working directory is put back afterwards.
+// mount(2) from inside a folder of short links to the layers (beside WORK,
+// in the container's own directory), so each lower dir costs at most four
+// bytes of the page: "0:1:…:499". The working directory is put back.
 void mount_overlay_legacy(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
                           const stdfs::path& work, const stdfs::path& target, bool relative) {
-  stdfs::path from = relative ? common_parent(layers) : stdfs::path();
+  stdfs::path from;
+  std::vector<stdfs::path> lower = layers;
+  if (relative && !layers.empty()) {
+    from = stdfs::absolute(work).parent_path() / "layer-links";
+    lower = short_layer_links(layers, from);
+  }
   core::Fd cwd(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!from.empty()) core::sys::chdir(from.string());
   try {
     core::sys::mount("overlay", target, "overlay", 0,
-                     overlay_options(layers, stdfs::absolute(upper), stdfs::absolute(work), from));
+                     overlay_options(lower, stdfs::absolute(upper), stdfs::absolute(work), from));
   } catch (...) {
     if (cwd.valid()) (void)::fchdir(cwd.get());
     throw;

@@ -21,10 +21,11 @@
 // The new mount API (Linux 5.2) configures a filesystem one parameter at a
 // time: fsopen("overlay") → fsconfig("lowerdir+", DIR) once per layer (Linux
 // 6.8 and later; each call carries one short path) → fsmount() →
-// move_mount() onto the target. Only limit 2 remains. On older kernels skiff falls back to
-// mount(2) with layer paths relative to the layers directory (just the 64
-// hex digits: about 60 layers), the same trick as Docker's overlay2 with its
-// short "l/XXXXXXXX" symlinks (about 128 layers).
+// move_mount() onto the target. Only limit 2 remains. On older kernels
+// (Debian 12's 6.1) skiff falls back to mount(2) from a folder of the
+// container's own holding one short symbolic link per layer ("0" for the
+// top one, up to "499"), so the page holds all 500; Docker's overlay2 does
+// the same with "l/" and 26 characters a link (about 128 layers).
 #pragma once
 
 #include <filesystem>
@@ -53,8 +54,8 @@ void mount_overlay(const std::vector<std::filesystem::path>& layers,
                    const std::filesystem::path& target);
 
 // The fallback alone, for kernels before 6.8 (and for the tests): one
-// mount(2), made from the directory all layers share so that each is named
-// by its last component only. RELATIVE=false names them by their full paths,
+// mount(2), made from WORK's sibling folder layer-links/, where each layer
+// is a short symbolic link. RELATIVE=false names them by their full paths,
 // as skiff once did, to show the one-page limit.
 void mount_overlay_legacy(const std::vector<std::filesystem::path>& layers,
                           const std::filesystem::path& upper, const std::filesystem::path& work,

@@ -145,7 +145,13 @@ int cmd_top(Context& ctx, const std::vector<std::string>& args) {
   }
   int status = 0;
   ::waitpid(child, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? core::kExitRuntimeError : 0;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    throw core::Error("top needs ps (Debian package procps), which cannot be run");
+  // A ps that does not know -f or -p (busybox's) fails: say so rather than
+  // print nothing and succeed.
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw core::Error("top: ps -f -p " + pids + " failed (skiff's top needs procps' ps)");
+  return 0;
 }
 
 int cmd_stats(Context& ctx, const std::vector<std::string>& args) {

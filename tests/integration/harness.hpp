@@ -45,9 +45,21 @@ std::string read_file(const stdfs::path& p);  // "" when it cannot be read
 std::string host_cap_eff();                   // this process's CapEff, hex
 std::vector<std::string> mountinfo_lines_containing(const std::string& needle,
                                                     const std::string& pid = "self");
-// Existing /sys/fs/cgroup/<controller>/skiff/<id> directories.
+// Existing skiff/<id> cgroup directories: /sys/fs/cgroup/skiff/<id> on a pure
+// cgroup v2 host, /sys/fs/cgroup/<controller>/skiff/<id> on a v1 or hybrid one.
 std::vector<stdfs::path> cgroup_dirs(const std::string& id);
-// Every /sys/fs/cgroup/<controller>/skiff/<id> directory, whatever the id.
+// True on a pure cgroup v2 host (the micro-VM's kernels, tests/vm): one
+// tree at /sys/fs/cgroup. False on a v1 or hybrid one (this host).
+bool cgroup_v2();
+// The container's cgroup file that holds one value: v1 keeps a folder per
+// controller (/sys/fs/cgroup/V1_CONTROLLER/skiff/ID/V1_FILE), v2 one folder
+// for all (/sys/fs/cgroup/skiff/ID/V2_FILE).
+stdfs::path cgroup_file(const std::string& id, const std::string& v1_controller,
+                        const std::string& v1_file, const std::string& v2_file);
+// CPU time the container's cgroup has used, in seconds (v1 cpuacct.usage,
+// v2 cpu.stat's usage_usec).
+double cgroup_cpu_seconds(const std::string& id);
+// Every such skiff/<id> directory, whatever the id.
 std::vector<stdfs::path> all_skiff_cgroup_dirs();
 // Those of DIRS that hold no process and still exist a moment later: left
 // behind, unlike the cgroup of a container that runs (it holds processes) or

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "harness.hpp"
@@ -16,6 +17,19 @@ namespace it {
 namespace {
 
 const char* const kCgroupRoot = "/sys/fs/cgroup";
+
+// Where skiff's cgroups can be: the one tree of a pure cgroup v2 host
+// (/sys/fs/cgroup/skiff/ID), or every v1 hierarchy of a hybrid or v1 host
+// (/sys/fs/cgroup/memory/skiff/ID, …, and unified/skiff/ID if one is made).
+std::vector<stdfs::path> cgroup_trees() {
+  const stdfs::path root = kCgroupRoot;
+  std::error_code ec;
+  if (stdfs::exists(root / "cgroup.controllers", ec)) return {root};
+  std::vector<stdfs::path> out;
+  for (const auto& c : stdfs::directory_iterator(root, ec))
+    if (c.is_directory(ec)) out.push_back(c.path());
+  return out;
+}
 
 }  // namespace
 
@@ -66,16 +80,33 @@ std::vector<std::string> mountinfo_lines_containing(const std::string& needle,
 std::vector<stdfs::path> cgroup_dirs(const std::string& id) {
   std::vector<stdfs::path> out;
   std::error_code ec;
-  for (const auto& c : stdfs::directory_iterator(kCgroupRoot, ec))
-    if (stdfs::is_directory(c.path() / "skiff" / id, ec)) out.push_back(c.path() / "skiff" / id);
+  for (const auto& tree : cgroup_trees())
+    if (stdfs::is_directory(tree / "skiff" / id, ec)) out.push_back(tree / "skiff" / id);
   return out;
+}
+
+bool cgroup_v2() { return stdfs::exists(stdfs::path(kCgroupRoot) / "cgroup.controllers"); }
+
+stdfs::path cgroup_file(const std::string& id, const std::string& v1_controller,
+                        const std::string& v1_file, const std::string& v2_file) {
+  const stdfs::path root = kCgroupRoot;
+  return cgroup_v2() ? root / "skiff" / id / v2_file : root / v1_controller / "skiff" / id / v1_file;
+}
+
+double cgroup_cpu_seconds(const std::string& id) {
+  auto text = read_file(cgroup_file(id, "cpuacct", "cpuacct.usage", "cpu.stat"));
+  if (!cgroup_v2()) return std::stod(text) / 1e9;
+  std::istringstream in(text);
+  for (std::string key, value; in >> key >> value;)
+    if (key == "usage_usec") return std::stod(value) / 1e6;
+  throw std::runtime_error("no usage_usec in cpu.stat of " + id);
 }
 
 std::vector<stdfs::path> all_skiff_cgroup_dirs() {
   std::vector<stdfs::path> out;
   std::error_code ec;
-  for (const auto& c : stdfs::directory_iterator(kCgroupRoot, ec))
-    for (const auto& d : stdfs::directory_iterator(c.path() / "skiff", ec))
+  for (const auto& tree : cgroup_trees())
+    for (const auto& d : stdfs::directory_iterator(tree / "skiff", ec))
       if (d.is_directory(ec)) out.push_back(d.path());
   return out;
 }

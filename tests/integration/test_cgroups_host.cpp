@@ -1,5 +1,6 @@
 // tests/integration/test_cgroups_host.cpp — a real cgroup on this machine's
-// v1 hierarchy: the limits read back, a process joins, remove() cleans up.
+// hierarchy, v1 (this host, hybrid) or v2 (the micro-VM's kernels, tests/vm):
+// the limits read back, a process joins, remove() cleans up.
 // Lesson: lessons/04-cgroups; module: runtime/04-cgroups. Needs root.
 //
 // Every cgroup made here lives under skiff-test-<pid>/, and a guard removes
@@ -22,13 +23,18 @@ namespace {
 namespace cg = skiff::cgroups;
 namespace stdfs = std::filesystem;
 
-void skip_unless_root_on_v1(const cg::Hierarchy& h) {
+void skip_unless_root() {
   if (::geteuid() != 0) {
     std::puts("SKIP: needs root");
     std::exit(4);
   }
-  if (h.version != cg::Version::v1) {
-    std::puts("SKIP: this test is for a v1 (or hybrid) cgroup host");
+}
+
+void skip_unless_root_on(const cg::Hierarchy& h, cg::Version version) {
+  skip_unless_root();
+  if (h.version != version) {
+    std::puts(version == cg::Version::v1 ? "SKIP: this test is for a v1 (or hybrid) cgroup host"
+                                         : "SKIP: this test is for a pure cgroup v2 host");
     std::exit(4);
   }
 }
@@ -87,9 +93,9 @@ std::string read(const stdfs::path& file) { return skiff::core::fs::read_file(fi
 
 }  // namespace
 
-TEST_CASE("a v1 cgroup on the host takes limits, a process, and goes away", "[integration][cgroups]") {
+TEST_CASE("a v1 cgroup on the host takes limits, a process, and goes away", "[integration][cgroups][kernel]") {
   auto h = cg::detect();
-  skip_unless_root_on_v1(h);
+  skip_unless_root_on(h, cg::Version::v1);
   Guard guard(h, "c1");
   const cg::Limits limits{.memory_bytes = 64 << 20, .nano_cpus = 500'000'000, .pids_limit = 20};
   auto c = cg::Cgroup::create(h, guard.name(), limits);
@@ -115,9 +121,36 @@ TEST_CASE("a v1 cgroup on the host takes limits, a process, and goes away", "[in
   for (const auto& dir : guard.parent_dirs()) CHECK_FALSE(stdfs::exists(dir));
 }
 
-TEST_CASE("remove() kills what is left in a host cgroup", "[integration][cgroups]") {
+TEST_CASE("a v2 cgroup on the host takes limits, a process, and goes away", "[integration][cgroups][kernel]") {
   auto h = cg::detect();
-  skip_unless_root_on_v1(h);
+  skip_unless_root_on(h, cg::Version::v2);
+  Guard guard(h, "c1");
+  const cg::Limits limits{.memory_bytes = 64 << 20, .nano_cpus = 500'000'000, .pids_limit = 20};
+  auto c = cg::Cgroup::create(h, guard.name(), limits);
+
+  // One folder for every controller, enabled from the root down.
+  auto leaf = h.root / guard.name();
+  CHECK(read(leaf / "memory.max") == "67108864\n");
+  CHECK(read(leaf / "cpu.max") == "50000 100000\n");
+  CHECK(read(leaf / "pids.max") == "20\n");
+  auto enabled = read(h.root / ("skiff-test-" + std::to_string(::getpid())) / "cgroup.subtree_control");
+  for (const char* controller : {"memory", "pids", "cpu"})
+    CHECK(enabled.find(controller) != std::string::npos);
+
+  pid_t child = fork_sleeper();
+  guard.hold(child);
+  c.add_process(child);
+  CHECK(read("/proc/" + std::to_string(child) + "/cgroup") == "0::/" + guard.name() + "\n");
+  CHECK_FALSE(c.oom_killed());
+
+  guard.cleanup();
+  for (const auto& dir : c.dirs()) CHECK_FALSE(stdfs::exists(dir));
+  for (const auto& dir : guard.parent_dirs()) CHECK_FALSE(stdfs::exists(dir));
+}
+
+TEST_CASE("remove() kills what is left in a host cgroup", "[integration][cgroups][kernel]") {
+  auto h = cg::detect();
+  skip_unless_root();
   Guard guard(h, "c2");
   auto c = cg::Cgroup::create(h, guard.name(), {});
   pid_t child = fork_sleeper();

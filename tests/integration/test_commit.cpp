@@ -38,7 +38,7 @@ std::string run_and_commit(it::Sandbox& box, const std::string& what, const std:
 
 }  // namespace
 
-TEST_CASE("commit keeps what a container created, changed and deleted") {
+TEST_CASE("commit keeps what a container created, changed and deleted", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   std::string base = box.name("base") + ":v1";

@@ -91,7 +91,7 @@ TEST_CASE("inspect reports Docker's keys") {
   CHECK(box.inspect(j["Id"].get<std::string>().substr(0, 8))["Name"] == "/" + name);
 }
 
-TEST_CASE("rm refuses a running container, rm -f kills it and takes its cgroup") {
+TEST_CASE("rm refuses a running container, rm -f kills it and takes its cgroup", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("busy");
@@ -117,7 +117,7 @@ TEST_CASE("rm refuses a running container, rm -f kills it and takes its cgroup")
   CHECK(box.run({"run", "--name", name, "busybox", "true"}).code == 0);
 }
 
-TEST_CASE("run --rm leaves nothing behind") {
+TEST_CASE("run --rm leaves nothing behind", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("gone");

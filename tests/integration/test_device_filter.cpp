@@ -324,7 +324,7 @@ TEST_CASE("v2 device program: an extra rule (as --device adds it) gives read, no
   CHECK(r[3] == 0);
 }
 
-TEST_CASE("v2 all_devices (--privileged) attaches no program", "[integration][cgroups][devices]") {
+TEST_CASE("v2 all_devices (--privileged) attaches no program", "[integration][cgroups][devices][kernel]") {
   auto h = require_cgroup_bpf();
   Guard guard(h, "privileged");
   dev_t disk = guard.pick_disk();
@@ -337,7 +337,7 @@ TEST_CASE("v2 all_devices (--privileged) attaches no program", "[integration][cg
   CHECK(r[0] == 0);
 }
 
-TEST_CASE("v2 device program: a program the verifier rejects says why", "[integration][cgroups][devices]") {
+TEST_CASE("v2 device program: a program the verifier rejects says why", "[integration][cgroups][devices][kernel]") {
   require_cgroup_bpf();
   // "exit" with r0 never set: the verifier refuses to return garbage.
   std::vector<bpf_insn> bad{{BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};

@@ -34,7 +34,7 @@ bool catches_sigterm(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("run exits with the container's own status") {
+TEST_CASE("run exits with the container's own status", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("three");
@@ -47,7 +47,7 @@ TEST_CASE("run exits with the container's own status") {
   CHECK(box.inspect(name)["State"]["ExitCode"] == 3);
 }
 
-TEST_CASE("a command that is not found exits 127, one that cannot run 126") {
+TEST_CASE("a command that is not found exits 127, one that cannot run 126", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto missing = box.run({"run", "busybox", "nosuch"});
@@ -65,7 +65,7 @@ TEST_CASE("a command that is not found exits 127, one that cannot run 126") {
 
 // The execve itself fails (the script's interpreter is missing): the exec
 // stub of lesson 11 reports it, with Docker's status and one line.
-TEST_CASE("a command whose interpreter is missing exits 127, reported by the exec stub") {
+TEST_CASE("a command whose interpreter is missing exits 127, reported by the exec stub", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   std::filesystem::path dir = box.root().string() + "-scripts";
@@ -89,7 +89,7 @@ TEST_CASE("a command whose interpreter is missing exits 127, reported by the exe
   CHECK(contains(upto.err, "exec: \"/scripts/orphan\": No such file or directory"));
 }
 
-TEST_CASE("a container killed from outside exits 137") {
+TEST_CASE("a container killed from outside exits 137", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("killed");
@@ -108,7 +108,7 @@ TEST_CASE("a container killed from outside exits 137") {
   CHECK(it::cgroup_dirs(j["Id"]).empty());
 }
 
-TEST_CASE("SIGTERM sent to skiff run is forwarded to the container") {
+TEST_CASE("SIGTERM sent to skiff run is forwarded to the container", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("term");

@@ -109,7 +109,7 @@ std::string layered_image(it::Sandbox& box, const std::string& what,
 
 }  // namespace
 
-TEST_CASE("hostile image: /etc as a link to a host directory gets no file made there") {
+TEST_CASE("hostile image: /etc as a link to a host directory gets no file made there", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -123,7 +123,7 @@ TEST_CASE("hostile image: /etc as a link to a host directory gets no file made t
   CHECK_FALSE(stdfs::exists(host.dir / "hosts"));
 }
 
-TEST_CASE("hostile image: a planted temporary name cannot truncate a host file") {
+TEST_CASE("hostile image: a planted temporary name cannot truncate a host file", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -140,7 +140,7 @@ TEST_CASE("hostile image: a planted temporary name cannot truncate a host file")
   CHECK(host.unchanged());
 }
 
-TEST_CASE("hostile image: /proc, /sys or /dev as a symlink is refused with a clear error") {
+TEST_CASE("hostile image: /proc, /sys or /dev as a symlink is refused with a clear error", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -159,7 +159,7 @@ TEST_CASE("hostile image: /proc, /sys or /dev as a symlink is refused with a cle
   }
 }
 
-TEST_CASE("hostile image: /etc/hosts pointing into /proc is not mounted over") {
+TEST_CASE("hostile image: /etc/hosts pointing into /proc is not mounted over", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -171,7 +171,7 @@ TEST_CASE("hostile image: /etc/hosts pointing into /proc is not mounted over") {
   CHECK(host.unchanged());
 }
 
-TEST_CASE("hostile image: a FIFO or an endless /etc/passwd does not hang the start") {
+TEST_CASE("hostile image: a FIFO or an endless /etc/passwd does not hang the start", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto fifo = import_image(box, "fifo", {E::directory("etc", 0755)});
@@ -193,7 +193,7 @@ TEST_CASE("hostile image: a FIFO or an endless /etc/passwd does not hang the sta
   REQUIRE(box.run({"rm", maker}).code == 0);
 }
 
-TEST_CASE("hostile layers: a link out, then a write through it or a hard link to the host") {
+TEST_CASE("hostile layers: a link out, then a write through it or a hard link to the host", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -220,7 +220,7 @@ TEST_CASE("hostile layers: a link out, then a write through it or a hard link to
   }
 }
 
-TEST_CASE("hostile volume: a symlink raced into a shared volume does not redirect copy-up") {
+TEST_CASE("hostile volume: a symlink raced into a shared volume does not redirect copy-up", "[kernel]") {
   it::require_root();
   Sentinels host;
   it::Sandbox box;
@@ -248,7 +248,7 @@ TEST_CASE("hostile volume: a symlink raced into a shared volume does not redirec
   REQUIRE(box.run({"volume", "rm", vol}).code == 0);
 }
 
-TEST_CASE("inherited descriptors never reach the container, in run or in exec") {
+TEST_CASE("inherited descriptors never reach the container, in run or in exec", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   // As `exec 7</etc/passwd 8</` would leave them: open without O_CLOEXEC

@@ -29,7 +29,7 @@ std::vector<std::string> numeric(const std::vector<std::string>& names) {
 
 }  // namespace
 
-TEST_CASE("the container's command is PID 1 of its own pid namespace") {
+TEST_CASE("the container's command is PID 1 of its own pid namespace", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "busybox", "sh", "-c", "echo $$"});
@@ -38,7 +38,7 @@ TEST_CASE("the container's command is PID 1 of its own pid namespace") {
   CHECK(trim(r.out) == "1");
 }
 
-TEST_CASE("the hostname is the first 12 characters of the id, or --hostname") {
+TEST_CASE("the hostname is the first 12 characters of the id, or --hostname", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("host");
@@ -59,7 +59,7 @@ TEST_CASE("the hostname is the first 12 characters of the id, or --hostname") {
   CHECK(std::string(host) != "web-1");  // the host kept its own name
 }
 
-TEST_CASE("the host's processes are invisible in the container") {
+TEST_CASE("the host's processes are invisible in the container", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "busybox", "sh", "-c", "ls /proc; echo ---; ps -o pid,comm"});
@@ -78,7 +78,7 @@ TEST_CASE("the host's processes are invisible in the container") {
   CHECK_FALSE(contains(r.out, "skiff_integration"));
 }
 
-TEST_CASE("the container's root is the image, with /proc, /dev and /sys") {
+TEST_CASE("the container's root is the image, with /proc, /dev and /sys", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "--hostname", "rooted", "busybox", "sh", "-c",
@@ -110,7 +110,7 @@ TEST_CASE("the container's root is the image, with /proc, /dev and /sys") {
   CHECK(rest[2] == "/proc/self/status");
 }
 
-TEST_CASE("the container's mounts are not in the host's mount table") {
+TEST_CASE("the container's mounts are not in the host's mount table", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   const auto store = box.root().string();

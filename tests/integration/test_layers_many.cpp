@@ -53,7 +53,7 @@ void build_many_layers(const std::filesystem::path& images_dir, const std::strin
 
 }  // namespace
 
-TEST_CASE("an image of 100 layers runs and sees every layer, whiteouts included") {
+TEST_CASE("an image of 100 layers runs and sees every layer, whiteouts included", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("many");

@@ -120,7 +120,7 @@ TEST_CASE("logs -f follows the container until it ends") {
   CHECK(contains(row_of(box, name), "Exited (0)"));
 }
 
-TEST_CASE("stop kills a PID 1 that ignores SIGTERM after -t seconds, and cleans up") {
+TEST_CASE("stop kills a PID 1 that ignores SIGTERM after -t seconds, and cleans up", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("stubborn");
@@ -162,7 +162,7 @@ TEST_CASE("stop of a container that handles SIGTERM is quick and exits 0") {
   CHECK(it::cgroup_dirs(id).empty());
 }
 
-TEST_CASE("start runs a stopped container again with its files, start -a gives its code") {
+TEST_CASE("start runs a stopped container again with its files, start -a gives its code", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("again");
@@ -195,7 +195,7 @@ TEST_CASE("start runs a stopped container again with its files, start -a gives i
   CHECK(contains(refused.err, "already running"));
 }
 
-TEST_CASE("kill sends the signal asked for, wait prints the exit code") {
+TEST_CASE("kill sends the signal asked for, wait prints the exit code", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto polite = box.name("term");
@@ -253,7 +253,7 @@ TEST_CASE("restart starts the container anew") {
   CHECK(lines(box.run({"ps", "-q"}).out).size() == 1);
 }
 
-TEST_CASE("run -d --rm: the container is gone once stopped") {
+TEST_CASE("run -d --rm: the container is gone once stopped", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("rmd");

@@ -15,15 +15,14 @@ namespace {
 
 // CPU time the container's cgroup used during SECONDS of wall time.
 double cpu_seconds_during(const std::string& id, double seconds) {
-  auto path = "/sys/fs/cgroup/cpuacct/skiff/" + id + "/cpuacct.usage";
-  double before = std::stod(it::read_file(path));
+  double before = it::cgroup_cpu_seconds(id);
   ::usleep(static_cast<useconds_t>(seconds * 1e6));
-  return (std::stod(it::read_file(path)) - before) / 1e9;
+  return it::cgroup_cpu_seconds(id) - before;
 }
 
 }  // namespace
 
-TEST_CASE("pause freezes every process of the container and unpause resumes them") {
+TEST_CASE("pause freezes every process of the container and unpause resumes them", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("pause");
@@ -71,7 +70,7 @@ TEST_CASE("rename moves the name and refuses a taken one") {
   REQUIRE(box.run({"run", "--name", a, "busybox", "true"}).code == 0);  // reusable
 }
 
-TEST_CASE("top lists the container's processes and stats its usage from the cgroup") {
+TEST_CASE("top lists the container's processes and stats its usage from the cgroup", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("top");

@@ -145,7 +145,7 @@ TEST_CASE("20 concurrent run -d, ps, stop, rm -f loops leave a consistent store"
   CHECK(monitors_of(box).empty());
 }
 
-TEST_CASE("a container whose monitor is SIGKILLed ends too and is shown Exited") {
+TEST_CASE("a container whose monitor is SIGKILLed ends too and is shown Exited", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("nomon");

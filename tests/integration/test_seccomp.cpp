@@ -66,7 +66,7 @@ std::map<std::string, std::string> probe(it::Sandbox& box, std::vector<std::stri
 
 }  // namespace
 
-TEST_CASE("seccomp: Docker's default profile refuses what Docker's refuses, and only the filter does") {
+TEST_CASE("seccomp: Docker's default profile refuses what Docker's refuses, and only the filter does", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto image = probe_image(box);
@@ -96,7 +96,7 @@ TEST_CASE("seccomp: Docker's default profile refuses what Docker's refuses, and 
   CHECK(trim(off.out) == "Seccomp:\t0");
 }
 
-TEST_CASE("seccomp: exec gets the container's filter, --privileged gets none") {
+TEST_CASE("seccomp: exec gets the container's filter, --privileged gets none", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto image = probe_image(box);
@@ -115,7 +115,7 @@ TEST_CASE("seccomp: exec gets the container's filter, --privileged gets none") {
   CHECK(admin["keyctl"] == "EPERM");
 }
 
-TEST_CASE("seccomp: a profile in Docker's format, and a bad one refused before anything is made") {
+TEST_CASE("seccomp: a profile in Docker's format, and a bad one refused before anything is made", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto image = probe_image(box);
@@ -141,7 +141,7 @@ TEST_CASE("seccomp: a profile in Docker's format, and a bad one refused before a
   stdfs::remove(profile, ec);
 }
 
-TEST_CASE("seccomp: a Debian 12 userland does its everyday work under the default profile") {
+TEST_CASE("seccomp: a Debian 12 userland does its everyday work under the default profile", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   if (!stdfs::exists("/usr/bin/python3") || !stdfs::exists("/usr/bin/apt-get")) {

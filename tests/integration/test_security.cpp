@@ -30,7 +30,7 @@ std::string cap_eff(const std::string& status_line) {
 
 }  // namespace
 
-TEST_CASE("the container runs with Docker's default capabilities") {
+TEST_CASE("the container runs with Docker's default capabilities", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "busybox", "grep", "CapEff", "/proc/self/status"});
@@ -43,7 +43,7 @@ TEST_CASE("the container runs with Docker's default capabilities") {
   CHECK(cap_eff(nobody.out) == "0000000000000000");
 }
 
-TEST_CASE("without CAP_SYS_ADMIN, mount and sethostname are refused") {
+TEST_CASE("without CAP_SYS_ADMIN, mount and sethostname are refused", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto mount = box.run({"run", "busybox", "mount", "-t", "tmpfs", "none", "/tmp"});
@@ -63,7 +63,7 @@ TEST_CASE("without CAP_SYS_ADMIN, mount and sethostname are refused") {
   CHECK(contains(link.err, "Operation not permitted"));
 }
 
-TEST_CASE("mknod is allowed, but the devices cgroup refuses to open a disk") {
+TEST_CASE("mknod is allowed, but the devices cgroup refuses to open a disk", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r =
@@ -94,7 +94,7 @@ TEST_CASE("run --upto cgroups stops before 11-security: every capability is kept
   CHECK(trim(host.out) == "after");
 }
 
-TEST_CASE("the machine's kernel settings are read-only and /proc's secrets masked") {
+TEST_CASE("the machine's kernel settings are read-only and /proc's secrets masked", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   // Writing the value it already has: if the guard failed, nothing changes.
@@ -215,7 +215,7 @@ TEST_CASE("bad capability and security options are refused before anything is ma
   CHECK(box.container_entries() == before);
 }
 
-TEST_CASE("no_new_privs is off by default, as in Docker, and on with --security-opt no-new-privileges") {
+TEST_CASE("no_new_privs is off by default, as in Docker, and on with --security-opt no-new-privileges", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   CHECK(status_field(box, {}, "NoNewPrivs") == "0");
@@ -224,7 +224,7 @@ TEST_CASE("no_new_privs is off by default, as in Docker, and on with --security-
   CHECK(status_field(box, {"--security-opt", "no-new-privileges:false"}, "NoNewPrivs") == "0");
 }
 
-TEST_CASE("run --privileged: every capability, the host's devices, writable kernel settings") {
+TEST_CASE("run --privileged: every capability, the host's devices, writable kernel settings", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto sets = cap_sets(box, {"--privileged"});
@@ -250,7 +250,7 @@ TEST_CASE("run --privileged: every capability, the host's devices, writable kern
   CHECK(j["HostConfig"]["CapDrop"].is_null());
 }
 
-TEST_CASE("run --device gives one host device with the permissions asked, --device-cgroup-rule only the rule") {
+TEST_CASE("run --device gives one host device with the permissions asked, --device-cgroup-rule only the rule", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "--rm", "--device", "/dev/loop0:/dev/xvdc:r", "busybox", "sh", "-c",

@@ -196,7 +196,7 @@ std::string exited_row(it::Sandbox& box, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("run -it: a shell in a terminal of the user's size, and its exit code") {
+TEST_CASE("run -it: a shell in a terminal of the user's size, and its exit code", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   Terminal t(box, {"run", "-it", "--rm", "busybox", "sh"}, 31, 97);
@@ -402,7 +402,7 @@ TEST_CASE("attach and detach keys: bad input") {
   CHECK(contains(row_of(box, {"ps"}, name), "Up "));
 }
 
-TEST_CASE("exec -it: a shell in the running container, on a pty of its own devpts") {
+TEST_CASE("exec -it: a shell in the running container, on a pty of its own devpts", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("execit");

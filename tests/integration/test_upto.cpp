@@ -22,7 +22,7 @@ std::string host_name() {
 
 }  // namespace
 
-TEST_CASE("run --upto chroot: a new root, but the host's pids, name and mounts") {
+TEST_CASE("run --upto chroot: a new root, but the host's pids, name and mounts", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "--upto", "chroot", "busybox", "sh", "-c",
@@ -50,7 +50,7 @@ TEST_CASE("run --upto chroot: a new root, but the host's pids, name and mounts")
   CHECK(it::mountinfo_lines_containing(box.root().string()).empty());
 }
 
-TEST_CASE("run --upto namespaces: PID 1 on its own host name, but no cgroup") {
+TEST_CASE("run --upto namespaces: PID 1 on its own host name, but no cgroup", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("ns");
@@ -64,12 +64,11 @@ TEST_CASE("run --upto namespaces: PID 1 on its own host name, but no cgroup") {
       {"run", "--upto", "namespaces", "--name", name, "-m", "32m", "busybox", "sleep", "30"});
   auto id = box.wait_running(name)["Id"].get<std::string>();
   CHECK(it::cgroup_dirs(id).empty());
-  CHECK_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids/skiff/" + id));
   REQUIRE(box.run({"rm", "-f", name}).code == 0);
   CHECK(bg.wait().code == 137);
 }
 
-TEST_CASE("run --upto cgroups: the cgroup exists, and the container is PID 1") {
+TEST_CASE("run --upto cgroups: the cgroup exists, and the container is PID 1", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto name = box.name("cg");
@@ -77,11 +76,14 @@ TEST_CASE("run --upto cgroups: the cgroup exists, and the container is PID 1") {
       {"run", "--upto", "cgroups", "--name", name, "--pids-limit", "20", "busybox", "sleep", "30"});
   auto j = box.wait_running(name);
   auto id = j["Id"].get<std::string>();
-  CHECK(std::filesystem::is_directory("/sys/fs/cgroup/pids/skiff/" + id));
-  CHECK(trim(it::read_file("/sys/fs/cgroup/pids/skiff/" + id + "/pids.max")) == "20");
-  // The container's PID 1, seen from the host, is in that cgroup.
+  auto pids_max = it::cgroup_file(id, "pids", "pids.max", "pids.max");
+  CHECK(std::filesystem::is_directory(pids_max.parent_path()));
+  CHECK(trim(it::read_file(pids_max)) == "20");
+  // The container's PID 1, seen from the host, is in that cgroup (with no
+  // cgroup namespace: this module comes before 11-security's).
   auto pid = std::to_string(j["State"]["Pid"].get<int>());
-  CHECK(contains(it::read_file("/proc/" + pid + "/cgroup"), ":pids:/skiff/" + id));
+  CHECK(contains(it::read_file("/proc/" + pid + "/cgroup"),
+                 (it::cgroup_v2() ? "0::/skiff/" : ":pids:/skiff/") + id));
   REQUIRE(box.run({"rm", "-f", name}).code == 0);
   CHECK(bg.wait().code == 137);
   CHECK(it::cgroup_dirs(id).empty());

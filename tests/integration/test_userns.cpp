@@ -50,7 +50,7 @@ std::string host_uids(int pid) {
 
 }  // namespace
 
-TEST_CASE("userns remap: root inside, a subordinate uid outside, the image's files still root's") {
+TEST_CASE("userns remap: root inside, a subordinate uid outside, the image's files still root's", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   Ranges ranges(box);
@@ -86,7 +86,7 @@ TEST_CASE("userns remap: root inside, a subordinate uid outside, the image's fil
   REQUIRE(box.run({"rm", "-f", name}).code == 0);
 }
 
-TEST_CASE("userns remap: root inside cannot write the host's root-owned files") {
+TEST_CASE("userns remap: root inside cannot write the host's root-owned files", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   Ranges ranges(box);
@@ -116,7 +116,7 @@ TEST_CASE("userns remap: root inside cannot write the host's root-owned files") 
   stdfs::remove_all(dir, ec);
 }
 
-TEST_CASE("userns remap: no range, --privileged, or a bad value is refused before anything is made") {
+TEST_CASE("userns remap: no range, --privileged, or a bad value is refused before anything is made", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   Ranges ranges(box);
@@ -135,7 +135,7 @@ TEST_CASE("userns remap: no range, --privileged, or a bad value is refused befor
   CHECK(contains(host.out, "4294967295"));  // the host's own map: every id
 }
 
-TEST_CASE("info says what a container gets: seccomp, and which user namespace range remap would use") {
+TEST_CASE("info says what a container gets: seccomp, and which user namespace range remap would use", "[kernel]") {
   it::require_root();
   it::Sandbox box;
   auto before = box.run({"info"});

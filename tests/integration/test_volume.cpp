@@ -89,7 +89,7 @@ TEST_CASE("volume: two running containers share one volume", "[volume]") {
   CHECK(box.run({"rm", "-f", writer}).code == 0);
 }
 
-TEST_CASE("volume: ro volumes and binds refuse writes with Read-only file system", "[volume]") {
+TEST_CASE("volume: ro volumes and binds refuse writes with Read-only file system", "[volume][kernel]") {
   it::require_root();
   it::Sandbox box;
   HostDir host("ro");
@@ -112,7 +112,7 @@ TEST_CASE("volume: ro volumes and binds refuse writes with Read-only file system
   CHECK(stdfs::is_empty(data_dir(box, vol)));
 }
 
-TEST_CASE("volume: --read-only root keeps volumes and tmpfs writable", "[volume]") {
+TEST_CASE("volume: --read-only root keeps volumes and tmpfs writable", "[volume][kernel]") {
   it::require_root();
   it::Sandbox box;
   auto vol = box.name("rw");
@@ -125,7 +125,7 @@ TEST_CASE("volume: --read-only root keeps volumes and tmpfs writable", "[volume]
   CHECK(it::read_file(data_dir(box, vol) / "a") == "a\n");
 }
 
-TEST_CASE("volume: an empty volume over an image directory starts as a copy of it", "[volume]") {
+TEST_CASE("volume: an empty volume over an image directory starts as a copy of it", "[volume][kernel]") {
   it::require_root();
   it::Sandbox box;
   HostDir host("nocopy");
@@ -151,7 +151,7 @@ TEST_CASE("volume: an empty volume over an image directory starts as a copy of i
   CHECK(!stdfs::exists(host.path / "passwd"));
 }
 
-TEST_CASE("volume: a tmpfs holds no more than its size", "[volume]") {
+TEST_CASE("volume: a tmpfs holds no more than its size", "[volume][kernel]") {
   it::require_root();
   it::Sandbox box;
   auto r = box.run({"run", "--rm", "--tmpfs", "/t:size=1m", "busybox", "sh", "-c",
@@ -333,7 +333,7 @@ TEST_CASE("volume: inspect lists Mounts and HostConfig.Binds as Docker does", "[
   CHECK(j["HostConfig"]["Binds"] == nlohmann::json({vol + ":/d", bind}));
 }
 
-TEST_CASE("volume: mounts stay in the container's namespace, a missing -v host dir is made", "[volume]") {
+TEST_CASE("volume: mounts stay in the container's namespace, a missing -v host dir is made", "[volume][kernel]") {
   it::require_root();
   it::Sandbox box;
   HostDir host("private");

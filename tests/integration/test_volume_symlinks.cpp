@@ -85,7 +85,7 @@ std::string import_trap_image(it::Sandbox& box, const HostTarget& host, Tarball&
 
 }  // namespace
 
-TEST_CASE("volume: a symlink in the image cannot send a mount onto the host", "[volume]") {
+TEST_CASE("volume: a symlink in the image cannot send a mount onto the host", "[volume][kernel]") {
   it::require_root();
   HostTarget host;
   it::Sandbox box;
@@ -114,7 +114,7 @@ TEST_CASE("volume: a symlink in the image cannot send a mount onto the host", "[
   CHECK(box.run({"volume", "prune", "-f"}).code == 0);
 }
 
-TEST_CASE("volume: a mount on a link to /etc lands on the container's /etc", "[volume]") {
+TEST_CASE("volume: a mount on a link to /etc lands on the container's /etc", "[volume][kernel]") {
   it::require_root();
   HostTarget host;
   it::Sandbox box;
@@ -135,7 +135,7 @@ TEST_CASE("volume: a mount on a link to /etc lands on the container's /etc", "[v
   CHECK(box.run({"volume", "rm", vol}).code == 0);
 }
 
-TEST_CASE("volume: a symlink loop or a file in the way is a clear error", "[volume]") {
+TEST_CASE("volume: a symlink loop or a file in the way is a clear error", "[volume][kernel]") {
   it::require_root();
   HostTarget host;
   it::Sandbox box;

@@ -116,7 +116,7 @@ TEST_CASE("a call is allowed only when listed: first, middle, last of --allow; o
   const Stage s;
   // Three listed and three not, drawn afresh each time, the list in random order.
   std::vector<int> pool = kHarmless;
-  std::shuffle(pool.begin(), pool.end(), std::mt19937{std::random_device{}()});
+  std::shuffle(pool.begin(), pool.end(), lab::generator());
   const std::vector<int> listed(pool.begin(), pool.begin() + 3), unlisted(pool.begin() + 3, pool.begin() + 6);
   // The probe tries them in the same shuffled order, then getpid (from kAllowed).
   std::vector<std::string> args = {"calls"};

@@ -22,6 +22,13 @@
  */
 typedef unsigned long u64;
 
+/* One writable word, so that the last segment the kernel maps is writable.
+ * Before Linux 6.7, loading an interpreter zeroes the rest of the page after
+ * its last segment, and a read-only one makes execve fail with EFAULT: on
+ * Debian 12's 6.1 the attack died there, before it could try anything
+ * (found in the micro-VM, tests/vm). */
+volatile long probe_runs = 1;
+
 static long sys(long n, long a, long b, long c, long d) {
   long ret;
   register long r10 __asm__("r10") = d;
@@ -93,6 +100,7 @@ static void stage_one(void) {
 }
 
 void start(long* stack) {
+  probe_runs = 2;
   char** argv = (char**)(stack + 1);
   const char* name = argv[0];
   int second = 0;
