@@ -23,6 +23,7 @@
 // Static, C library only: it runs before any library path exists.
 // Lesson: lessons/12-vm-isolation. Man pages: init(1), mount(2),
 // finit_module(2), ioperm(2), reboot(2).
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -40,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,16 @@ void root_as_a_mount() {
   if (::chroot(".") != 0 || ::chdir("/") != 0) fail("chroot into the new root");
 }
 
+bool empty_dir(const char* path) {
+  DIR* d = ::opendir(path);
+  if (d == nullptr) return true;
+  bool empty = true;
+  for (dirent* e; empty && (e = ::readdir(d)) != nullptr;)
+    empty = std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0;
+  ::closedir(d);
+  return empty;
+}
+
 // Step 2.
 void mount_api_filesystems() {
   must_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
@@ -120,7 +132,10 @@ void mount_api_filesystems() {
   must_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=000");
   must_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV);
   must_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-  must_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  // /tmp gets a tmpfs of its own unless the initramfs put files there (a
+  // host program packed at its path under /tmp): a mount would hide them,
+  // and the initramfs' root is a tmpfs already.
+  if (empty_dir("/tmp")) must_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   ::symlink("/proc/self/fd", "/dev/fd");
   ::mount("", "/", nullptr, MS_SHARED | MS_REC, nullptr);  // as systemd leaves a host
 }
