@@ -13,13 +13,14 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 namespace skiff::ns {
 
 // The namespaces every container gets. The cgroup namespace is not among
-// them: the child unshares it itself once the parent has moved it into its
-// cgroup, so that the container's view of /sys/fs/cgroup starts at its own
+// them: the child unshares it itself once it is in its cgroup (born there
+// or moved there), so that the container's view of /sys/fs/cgroup starts at its own
 // group (a namespace's root is fixed when it is made).
 unsigned long clone_flags();
 
@@ -28,6 +29,15 @@ unsigned long clone_flags();
 // Like fork, the child has a copy of the caller's memory, so the caller must
 // be single-threaded (skiff's launcher is).
 pid_t clone_process(unsigned long flags);
+
+// The same, but the child is born inside the cgroup v2 directory CGROUP_FD
+// (clone3(2) with CLONE_INTO_CGROUP, Linux 5.7): no move afterwards, so no
+// moment when the container's first process is in the launcher's group,
+// and none of the global lock a move takes (lesson 04). SHOWN names the
+// directory in --explain. std::nullopt when the kernel has no clone3 or no
+// CLONE_INTO_CGROUP: the caller then clones and moves the child.
+std::optional<pid_t> clone_process_into(unsigned long flags, int cgroup_fd,
+                                        const std::string& shown);
 
 // Stops mount events from travelling between the host and the container:
 // without it, mounts made for the container could appear on the host (and

@@ -7,6 +7,7 @@
 #include "04-cgroups/cgroups.hpp"
 #include "04-cgroups/device_filter.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -326,8 +327,20 @@ Cgroup Cgroup::open(const Hierarchy& h, const std::string& name) {
   return Cgroup(h, name);
 }
 
+Cgroup::Cgroup(Hierarchy h, std::string name) : h_(std::move(h)), name_(std::move(name)) {
+  for (const auto& rel : plan_dirs(h_, name_)) dirs_.push_back(h_.root / rel);
+}
+
 void Cgroup::add_process(pid_t pid) const {
-  for (const auto& dir : dirs()) sys::write_file(dir / "cgroup.procs", std::to_string(pid));
+  for (const auto& dir : dirs_) sys::write_file(dir / "cgroup.procs", std::to_string(pid));
+}
+
+core::Fd Cgroup::open_for_clone() const {
+  if (h_.version != Version::v2) return core::Fd();
+  // O_RDONLY, not O_PATH: the kernel refuses an O_PATH descriptor there.
+  core::Fd fd(::open(dirs_.front().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) throw core::SystemError(errno, "open(" + dirs_.front().string() + ")");
+  return fd;
 }
 
 bool Cgroup::oom_killed() const {
@@ -375,12 +388,11 @@ Usage Cgroup::usage() const {
 }
 
 std::vector<pid_t> Cgroup::processes() const {
-  auto dirs = plan_dirs(h_, name_);
-  return dirs.empty() ? std::vector<pid_t>{} : members(h_.root / dirs.front());
+  return dirs_.empty() ? std::vector<pid_t>{} : members(dirs_.front());
 }
 
 void Cgroup::remove() const {
-  for (const auto& dir : dirs()) {
+  for (const auto& dir : dirs_) {
     remove_dir(dir);
     // The shared parents (skiff/) go too once empty, so that a host with no
     // container has no trace of skiff in its cgroup tree. A parent still in
@@ -392,10 +404,6 @@ void Cgroup::remove() const {
   }
 }
 
-std::vector<stdfs::path> Cgroup::dirs() const {
-  std::vector<stdfs::path> out;
-  for (const auto& rel : plan_dirs(h_, name_)) out.push_back(h_.root / rel);
-  return out;
-}
+std::vector<stdfs::path> Cgroup::dirs() const { return dirs_; }
 
 }  // namespace skiff::cgroups

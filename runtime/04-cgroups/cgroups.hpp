@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "core/fd.hpp"
+
 namespace skiff::cgroups {
 
 namespace stdfs = std::filesystem;
@@ -127,6 +129,11 @@ class Cgroup {
 
   // Moves PID into the cgroup (writes cgroup.procs in every directory).
   void add_process(pid_t pid) const;
+  // On v2, the group's directory opened for clone3's CLONE_INTO_CGROUP, so
+  // that the container's process starts inside instead of being moved in;
+  // on v1 (one directory per hierarchy, which clone3 cannot name) an
+  // invalid Fd, and the caller uses add_process.
+  core::Fd open_for_clone() const;
   // True when the kernel's OOM killer killed a process of this cgroup
   // (v1: "oom_kill N" in memory.oom_control; v2: memory.events).
   bool oom_killed() const;
@@ -146,9 +153,10 @@ class Cgroup {
   std::vector<stdfs::path> dirs() const;
 
  private:
-  Cgroup(Hierarchy h, std::string name) : h_(std::move(h)), name_(std::move(name)) {}
+  Cgroup(Hierarchy h, std::string name);
   Hierarchy h_;
   std::string name_;
+  std::vector<stdfs::path> dirs_;  // absolute, worked out once
 };
 
 }  // namespace skiff::cgroups

@@ -72,8 +72,11 @@ std::optional<security::OwnedNamespaces> make_owned_namespaces(const ContainerSp
   return security::make_user_namespace(spec.security.userns);
 }
 
+// INTO: the cgroup v2 directory the child is to be born in, or invalid (v1,
+// no cgroup); reset when the kernel cannot do it, so the caller moves it.
 pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
-                  const security::OwnedNamespaces* owned) {
+                  const security::OwnedNamespaces* owned, core::Fd& into,
+                  const std::string& into_shown) {
   int fds[2];
   // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
   // when its exec succeeds, which is how the parent learns of that success.
@@ -85,9 +88,14 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
   // Those the user namespace owns are joined instead, by the child.
   if (owned) flags &= ~(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   core::trace::Step step(spec.upto >= Upto::namespaces ? "03-namespaces" : "02-chroot",
-                         flags ? "clone the container's process into new namespaces"
-                               : "fork the container's process (no namespaces)");
-  pid_t pid = ns::clone_process(flags);
+                         flags ? (into.valid() ? "clone the container's process into new namespaces, inside its cgroup"
+                                               : "clone the container's process into new namespaces")
+                               : (into.valid() ? "fork the container's process (no namespaces), inside its cgroup"
+                                               : "fork the container's process (no namespaces)"));
+  std::optional<pid_t> born;
+  if (into.valid()) born = ns::clone_process_into(flags, into.get(), into_shown);
+  if (!born) into.reset();
+  pid_t pid = born ? *born : ns::clone_process(flags);
   if (pid == 0) {
     parent_end.reset();
     child_side(spec, child_end.release(), owned);
@@ -151,8 +159,14 @@ pid_t start(const ContainerSpec& spec, core::Fd* terminal) {
   CgroupOwner cgroup(create_cgroup(spec));
   auto owned = make_owned_namespaces(spec);
   core::Fd sync;
-  ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr));
-  join_cgroup(cgroup.get(), child.pid());
+  // cgroup v2: the child starts inside its group (clone3, CLONE_INTO_CGROUP);
+  // v1, or a kernel before 5.7: it is moved in right after clone, while it
+  // waits on the sync socket for the go.
+  core::Fd into = cgroup.get() ? cgroup.get()->open_for_clone() : core::Fd();
+  std::string into_shown = into.valid() ? cgroup.get()->dirs().front().string() : "";
+  ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr, into, into_shown));
+  if (!into.valid()) join_cgroup(cgroup.get(), child.pid());
+  into.reset();
   release_child(sync);
   if (spec.process.tty && terminal) *terminal = receive_terminal(sync);
   wait_for_exec(sync);

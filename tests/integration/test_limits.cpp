@@ -107,3 +107,22 @@ TEST_CASE("run --pids-limit: forks beyond the limit fail, the host is unharmed",
   CHECK(ps.code == 0);
   CHECK(it::lines(ps.out).size() == 2);  // the header and the fork-bombed one
 }
+
+TEST_CASE("the container's process starts inside its cgroup: born there on v2 (clone3), moved in on v1", "[kernel]") {
+  it::require_root();
+  it::Sandbox box;
+  auto r = box.run({"--explain", "run", "--rm", "--pids-limit", "5", "busybox", "cat", "/proc/self/cgroup"});
+  REQUIRE(r.code == 0);
+  INFO("--explain said:\n" << r.err);
+  if (it::cgroup_v2()) {
+    // One line, the group's root as the container's cgroup namespace shows it.
+    CHECK(r.out == "0::/\n");
+    CHECK(contains(r.err, "|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=/sys/fs/cgroup/skiff/"));
+    CHECK_FALSE(contains(r.err, "cgroup.procs ←"));
+  } else {
+    CHECK(contains(r.out, ":pids:/\n"));
+    CHECK(contains(r.err, "move the container's process into its cgroup"));
+    CHECK(contains(r.err, "/cgroup.procs ←"));
+    CHECK_FALSE(contains(r.err, "CLONE_INTO_CGROUP"));
+  }
+}
