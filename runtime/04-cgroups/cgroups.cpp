@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/fs.hpp"
@@ -286,11 +288,15 @@ std::vector<stdfs::path> plan_dirs(const Hierarchy& h, const std::string& name) 
   if (h.version == Version::v2) return {stdfs::path(name)};
   // Comounted controllers (cpu,cpuacct with cpu and cpuacct as symlinks)
   // are one hierarchy: one directory, made and removed once.
+  // A hierarchy is one mount: stat(2), which follows the symlinks, gives the
+  // same device and inode for every name of it.
   std::vector<stdfs::path> dirs;
-  std::set<stdfs::path> seen;
+  std::set<std::pair<dev_t, ino_t>> seen;
   for (const auto& c : kV1Controllers) {
     auto top = h.root / c.name;
-    if (!stdfs::is_directory(top) || !seen.insert(stdfs::canonical(top)).second) continue;
+    struct stat st {};
+    if (::stat(top.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (!seen.insert({st.st_dev, st.st_ino}).second) continue;
     dirs.push_back(stdfs::path(c.name) / name);
   }
   return dirs;
@@ -397,7 +403,7 @@ void Cgroup::remove() const {
     // The shared parents (skiff/) go too once empty, so that a host with no
     // container has no trace of skiff in its cgroup tree. A parent still in
     // use refuses (EBUSY, ENOTEMPTY): that is the normal case, not an error.
-    auto rel = stdfs::relative(dir, h_.root);
+    auto rel = dir.lexically_relative(h_.root);
     auto top = h_.root / (h_.version == Version::v1 ? *rel.begin() : stdfs::path());
     for (auto p = dir.parent_path(); p != top && p.has_relative_path(); p = p.parent_path())
       if (::rmdir(p.c_str()) != 0) break;

@@ -181,10 +181,11 @@ TEST_CASE("QEMU's command line: microvm, the debug-exit port, the TSC, skiff's i
   CHECK(has("-device", "isa-debug-exit,iobase=0xf4,iosize=4"));
   CHECK(has("-kernel", "/cache/vmlinux"));
   CHECK(has("-initrd", "/tmp/root.cpio"));
-  CHECK_THAT(cmd.back(), Catch::Contains("tsc_early_khz=2100000") && Catch::Contains("rdinit=/skiff/init") &&
+  CHECK_THAT(cmd.back(), Catch::Contains("tsc_early_khz=2100000 tsc=reliable") && Catch::Contains("rdinit=/skiff/init") &&
                              Catch::Contains("console=ttyS0"));
   m.accel = vm::Accel::kvm;
   auto kvm = vm::qemu_command(m, 0);
   CHECK(std::find(kvm.begin(), kvm.end(), "kvm") != kvm.end());
   CHECK(kvm.back().find("tsc_early_khz") == std::string::npos);
+  CHECK(kvm.back().find("tsc=reliable") == std::string::npos);
 }
