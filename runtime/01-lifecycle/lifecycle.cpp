@@ -155,6 +155,24 @@ std::string fd_arg(const core::Fd& fd) { return fd.valid() ? std::to_string(fd.g
   ::_exit(record_exit(store, id, status));
 }
 
+// --network container:NAME: the other container's PID 1, looked up at each
+// start (it may have been restarted since this one was created).
+launch::ContainerSpec with_network_peer(const engine::Store& store, launch::ContainerSpec spec) {
+  if (spec.network.kind != network::Kind::container) return spec;
+  const auto& peer = spec.network.container;
+  if (peer == spec.id) throw core::Error("cannot join own network namespace");
+  engine::ContainerState state;
+  try {
+    state = engine::observed(store.load_state(peer));
+  } catch (const std::exception&) {  // removed since: not running either
+  }
+  if (state.status != engine::Status::running || state.paused)
+    throw core::Error("cannot join network of a non running container: " + peer);
+  spec.network_pid = state.pid;
+  spec.network_pid_start = state.pid_start_time;
+  return spec;
+}
+
 [[noreturn]] void launcher(const engine::Store& store, const engine::ContainerConfig& config,
                            int report_fd, bool detached, bool cli_waits) {
   try {
@@ -164,7 +182,8 @@ std::string fd_arg(const core::Fd& fd) { return fd.valid() ? std::to_string(fd.g
       if (!config.spec.process.tty) output = redirect_output_to_pipes();
       output.attach = listen_for_attach(config.id);
     }
-    pid_t pid = launch::start(config.spec, &output.out);  // with -t: the pty's master side
+    auto spec = with_network_peer(store, config.spec);
+    pid_t pid = launch::start(spec, &output.out);  // with -t: the pty's master side
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});
     core::Fd cli(report_fd);

@@ -57,6 +57,8 @@ po::options_description run_options() {
       ("device-cgroup-rule", po::value<std::vector<std::string>>()->composing(), "Add a rule to the cgroup allowed devices list")
       ("security-opt", po::value<std::vector<std::string>>()->composing(), "Security Options")
       ("userns", po::value<std::string>(), "User namespace to use: host, or remap[:USER] (a range of /etc/subuid)")
+      ("network", po::value<std::string>(), "Connect a container to a network: none (the default), host, container:NAME")
+      ("net", po::value<std::string>(), "Connect a container to a network (the same as --network)")
       ("upto", po::value<std::string>(), "Run the pipeline only up to MODULE: chroot, namespaces, cgroups");
   return o;
 }
@@ -218,6 +220,33 @@ void devices_from(const Parsed& p, launch::ContainerSpec& s) {
   s.limits.all_devices = s.security.privileged;  // every device, as Docker gives
 }
 
+// --network (or --net): the mode, with container:NAME resolved to an id.
+// Docker's conflicts: a joined stack comes with its own name.
+network::Mode network_from(const engine::Store& store, const Parsed& p) {
+  if (p.options.count("network") && p.options.count("net"))
+    throw core::Error("conflicting options: --network and --net (they are one option)");
+  auto text = option_or(p, "network", option_or(p, "net", "none"));
+  auto mode = network::parse_mode(text);
+  if (mode.kind == network::Kind::container) {
+    if (p.options.count("hostname")) throw core::Error("conflicting options: hostname and the network mode");
+    auto id = store.resolve(mode.container);
+    if (!id) throw core::Error("No such container: " + mode.container);
+    mode.container = *id;
+  }
+  return mode;
+}
+
+// The hostname a container gets without --hostname: its short id; the
+// host's name with --network host; the other container's with container:.
+std::string default_hostname(const engine::Store& store, const network::Mode& net, const std::string& id) {
+  if (net.kind == network::Kind::host) {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) == 0 && name[0]) return name;
+  }
+  if (net.kind == network::Kind::container) return store.load_config(net.container).spec.hostname;
+  return id.substr(0, 12);
+}
+
 engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
                                     const images::Image& image) {
   engine::ContainerConfig c;
@@ -238,7 +267,8 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
 
   auto& s = c.spec;
   s.id = c.id;
-  s.hostname = option_or(p, "hostname", c.id.substr(0, 12));
+  s.network = network_from(store, p);
+  s.hostname = option_or(p, "hostname", default_hostname(store, s.network, c.id));
   s.process.env = merge_env({"HOSTNAME=" + s.hostname}, c.env);  // -e HOSTNAME wins, as in Docker
   if (launch::env_value(s.process.env, "PATH").empty())
     s.process.env.insert(s.process.env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -257,12 +287,26 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   s.security = policy_from(p);
   if (s.security.userns.remapped() && s.upto < launch::Upto::namespaces)
     throw core::Error("--userns=remap needs the namespaces: not with --upto chroot");
+  if (s.security.userns.remapped() && !network::own_namespace(s.network))
+    throw core::Error("--userns=remap makes a network namespace of its own: not with --network " +
+                      network::to_string(s.network));
   devices_from(p, s);
   return c;
 }
 
 // The container's own /etc/hostname and /etc/hosts (bound over the image's).
-std::vector<std::pair<std::string, std::string>> identity_files(const engine::ContainerConfig& c) {
+// With --network host the hosts file is a copy of the host's, with
+// container:NAME of that container's: the names that go with the stack.
+std::vector<std::pair<std::string, std::string>> identity_files(const engine::Store& store,
+                                                                const engine::ContainerConfig& c) {
+  const auto& net = c.spec.network;
+  if (net.kind == network::Kind::host)
+    return {{"hostname", c.spec.hostname + "\n"},
+            {"hosts", core::fs::read_file_if_exists("/etc/hosts").value_or("127.0.0.1\tlocalhost\n")}};
+  if (net.kind == network::Kind::container)
+    return {{"hostname", c.spec.hostname + "\n"},
+            {"hosts", core::fs::read_file_if_exists(store.container_dir(net.container) / "hosts")
+                          .value_or("127.0.0.1\tlocalhost\n")}};
   return {{"hostname", c.spec.hostname + "\n"},
           {"hosts",
            "127.0.0.1\tlocalhost\n"
@@ -287,7 +331,7 @@ int cmd_run(Context& ctx, const std::vector<std::string>& args) {
   auto config = make_config(ctx.store, p, image);
   auto detach_keys = p.options["detach-keys"].as<std::string>();
   lifecycle::parse_detach_keys(detach_keys);  // a bad one fails before anything is made
-  create_with_volumes(ctx.store, config, identity_files(config));
+  create_with_volumes(ctx.store, config, identity_files(ctx.store, config));
   // --rm: once the record is gone, its anonymous volumes go too (Docker's rule).
   AnonymousVolumesOfRemoved anonymous_volumes(ctx.store, config);
   if (config.spec.process.tty && !p.options["detach"].as<bool>())

@@ -52,7 +52,7 @@ void to_json(json& j, const ContainerConfig& c) {
                      {"Layers", [&] { std::vector<std::string> v;
                                       for (auto& l : s.layers) v.push_back(l.string());
                                       return v; }()},
-                     {"Upto", launch::upto_name(s.upto)},
+                     {"Upto", launch::upto_name(s.upto)}, {"NetworkMode", network::to_string(s.network)},
                      {"Mounts", s.mounts}, {"ReadOnlyRoot", s.read_only_root},
                      {"Security", s.security},
                      {"DeviceRules", [&] { std::vector<std::string> v;
@@ -88,6 +88,8 @@ void from_json(const json& j, ContainerConfig& c) {
   s.at("PidsLimit").get_to(spec.limits.pids_limit);
   for (const auto& l : s.at("Layers")) spec.layers.emplace_back(l.get<std::string>());
   spec.upto = launch::parse_upto(s.at("Upto").get<std::string>());
+  // Records from before --network have none: they ran with only lo.
+  spec.network = network::parse_mode(s.value("NetworkMode", std::string("none")));
   // Records written before volumes existed have neither key.
   if (s.contains("Mounts")) s.at("Mounts").get_to(spec.mounts);
   spec.read_only_root = s.value("ReadOnlyRoot", false);

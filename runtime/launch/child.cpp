@@ -240,9 +240,23 @@ void enter_root(const ContainerSpec& spec) {
 
 void name_the_host(const ContainerSpec& spec) {
   if (!isolated(spec)) return;
+  if (!network::own_namespace(spec.network)) {
+    // The host's lo, or the other container's: up already, and not ours.
+    Step step("03-namespaces", "set the hostname (uts)");
+    ns::set_hostname(spec.hostname);
+    return;
+  }
   Step step("03-namespaces", "set the hostname (uts) and bring up lo (net)");
   ns::set_hostname(spec.hostname);
   ns::bring_up_loopback();
+}
+
+// --network container:NAME: into that container's network namespace, while
+// the host's /proc (where its PID 1 has its host pid) is still ours.
+void join_network(const ContainerSpec& spec) {
+  if (!isolated(spec) || spec.network.kind != network::Kind::container) return;
+  Step step("07-network", "join the network namespace of container " + spec.network.container.substr(0, 12));
+  network::join_namespace_of(spec.network_pid, spec.network_pid_start, spec.network.container);
 }
 
 struct Prepared {
@@ -342,6 +356,7 @@ void child_side(const ContainerSpec& spec, int sync, const security::OwnedNamesp
   try {
     wait_for_parent(sync);
     join_owned_namespaces(owned);   // 11-security (--userns=remap)
+    join_network(spec);             // 07-network (--network container:NAME)
     enter_cgroup_namespace(spec);   // 04-cgroups
     isolate_mounts(spec);           // 03-namespaces
     // Remapped: what the steps below create in the root (mount points,

@@ -87,6 +87,8 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
   unsigned long flags = spec.upto >= Upto::namespaces ? ns::clone_flags() : 0;
   // Those the user namespace owns are joined instead, by the child.
   if (owned) flags &= ~(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  // --network host keeps the host's stack; container:NAME joins another's.
+  if (!network::own_namespace(spec.network)) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
   core::trace::Step step(spec.upto >= Upto::namespaces ? "03-namespaces" : "02-chroot",
                          flags ? (into.valid() ? "clone the container's process into new namespaces, inside its cgroup"
                                                : "clone the container's process into new namespaces")

@@ -13,6 +13,7 @@
 #include "02-chroot/rootfs.hpp"
 #include "04-cgroups/cgroups.hpp"
 #include "06-volumes/mounts.hpp"
+#include "07-network/mode.hpp"
 #include "11-security/policy.hpp"
 
 namespace skiff::launch {
@@ -47,7 +48,13 @@ struct ContainerSpec {
   security::Policy security;       // capabilities, no_new_privs, seccomp, --privileged
   std::vector<chroot::DeviceNode> devices;  // --device: nodes made in the container (their rules are in limits)
   stdfs::path dir;                 // the container's directory in the store
+  network::Mode network;           // --network: none (default), host, container:<id>
   Upto upto = Upto::all;
+  // Worked out at each start, never saved: with container:<id>, that
+  // container's PID 1 (and its start time), whose network namespace the
+  // child joins.
+  pid_t network_pid = 0;
+  uint64_t network_pid_start = 0;
 };
 
 // Where the container's own files live inside spec.dir.
