@@ -13,6 +13,7 @@
 #include <iostream>
 #include <regex>
 #include <set>
+#include <vector>
 
 #include "05-images/images.hpp"
 #include "05-images/layer.hpp"
@@ -96,9 +97,22 @@ nlohmann::json saved_blobs(it::Sandbox& box, Files& files, const std::string& na
   return {j[0]["Config"], j[0]["Layers"]};
 }
 
-// A podman with a store of its own, removed whole at the end.
+// Where podman (cgroupfs manager) puts conmon: libpod_parent/conmon, in
+// every v1 hierarchy or in the v2 tree, made on its first run and left there.
+std::vector<stdfs::path> libpod_cgroups() {
+  std::vector<stdfs::path> out;
+  std::error_code ec;
+  if (stdfs::exists("/sys/fs/cgroup/libpod_parent", ec)) out.push_back("/sys/fs/cgroup/libpod_parent");
+  for (const auto& e : stdfs::directory_iterator("/sys/fs/cgroup", ec))
+    if (stdfs::exists(e.path() / "libpod_parent", ec)) out.push_back(e.path() / "libpod_parent");
+  return out;
+}
+
+// A podman with a store of its own, removed whole at the end, and the
+// cgroups its run made (if they were not there before).
 struct Podman {
   stdfs::path dir;
+  std::vector<stdfs::path> cgroups_before = libpod_cgroups();
   // runc, not podman's default crun: crun refuses a host whose cgroups are
   // hybrid (v1 controllers beside a cgroup2 tree), as this kind of VM boots.
   std::string cmd() const {
@@ -110,6 +124,11 @@ struct Podman {
     sh(cmd() + " rmi -a -f");
     std::error_code ec;
     stdfs::remove_all(dir, ec);
+    for (const auto& made : libpod_cgroups()) {
+      if (std::find(cgroups_before.begin(), cgroups_before.end(), made) != cgroups_before.end()) continue;
+      ::rmdir((made / "conmon").c_str());  // cgroups go with rmdir, and only when empty
+      ::rmdir(made.c_str());
+    }
   }
 };
 
