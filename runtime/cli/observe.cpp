@@ -83,7 +83,10 @@ std::pair<int64_t, int64_t> network_bytes(pid_t pid) {
   int64_t rx = 0, tx = 0;
   while (std::getline(lines, line)) {
     auto colon = line.find(':');
-    if (colon == std::string::npos || line.substr(0, colon).find("lo") != std::string::npos) continue;
+    if (colon == std::string::npos) continue;
+    auto name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    if (name == "lo") continue;
     std::istringstream fields(line.substr(colon + 1));
     int64_t v[9] = {};
     for (auto& x : v) fields >> x;
@@ -98,7 +101,11 @@ std::vector<std::string> stats_row(const engine::Store& store, const std::string
   auto config = store.load_config(id);
   double cpu = seconds > 0 ? (after.cpu_nanos - before.cpu_nanos) / (seconds * 1e9) * 100 : 0;
   int64_t limit = after.memory_limit ? after.memory_limit : host_memory();
-  auto [rx, tx] = network_bytes(lifecycle::current_state(store, id).pid);
+  // Only a stack of its own is the container's traffic: with --network
+  // host or container:NAME Docker shows 0B / 0B, as here.
+  auto [rx, tx] = network::own_namespace(config.spec.network)
+                      ? network_bytes(lifecycle::current_state(store, id).pid)
+                      : std::pair<int64_t, int64_t>{0, 0};
   char cpu_text[16], mem_pct[16];
   std::snprintf(cpu_text, sizeof cpu_text, "%.2f%%", cpu);
   std::snprintf(mem_pct, sizeof mem_pct, "%.2f%%", limit ? 100.0 * after.memory_bytes / limit : 0);

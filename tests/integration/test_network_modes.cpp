@@ -72,6 +72,15 @@ TEST_CASE("run --network host: the host's own stack, hostname and /etc/hosts", "
   CHECK(hosts.substr(0, hosts.find("==\n")) == it::read_file("/etc/hosts"));
   CHECK(interfaces(r.out.substr(r.out.find("==\n") + 3)) == interfaces(it::read_file("/proc/net/dev")));
   CHECK(box.inspect(name)["HostConfig"]["NetworkMode"] == "host");
+  // The host's traffic is not the container's: stats counts none, as Docker.
+  auto live = box.name("live");
+  auto bg = box.spawn({"run", "--name", live, "--network", "host", "busybox", "sleep", "30"});
+  box.wait_running(live);
+  auto stats = box.run({"stats", "--no-stream", live});
+  CHECK(stats.code == 0);
+  CHECK(contains(stats.out, "   0B / 0B   "));
+  REQUIRE(box.run({"rm", "-f", live}).code == 0);
+  bg.wait();
   // Its own hostname when asked: the uts namespace is still its own.
   auto named = box.run({"run", "--rm", "--network", "host", "-h", "elsewhere", "busybox", "hostname"});
   CHECK(named.code == 0);
