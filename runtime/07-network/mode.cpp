@@ -21,7 +21,7 @@ Mode parse_mode(const std::string& text) {
     return {Kind::container, name};
   }
   if (text == "bridge" || text == "default")
-    throw core::Error("network " + text + ": skiff has no bridge network yet; use --network none or host");
+    throw core::Error("network " + text + ": skiff has no bridge network yet; use --network none, host or container:NAME");
   throw core::Error("network " + text + " not found");
 }
 

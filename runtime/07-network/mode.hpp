@@ -9,8 +9,8 @@
 //                   share one stack (lo included), as a pod's containers do
 // Man pages: network_namespaces(7), setns(2), clone(2).
 // Runs in: the CLI (parse, resolve), the child (join container:NAME).
-// Lesson: lessons/07-none-and-host (to come with issue 12); the bridge and
-//   published ports come later on the same module.
+// Lesson: lessons/07-none-and-host (lab: labs/07-none-and-host); the bridge
+//   and published ports come later on the same module.
 #pragma once
 
 #include <sys/types.h>
