@@ -410,6 +410,5 @@ void Cgroup::remove() const {
   }
 }
 
-std::vector<stdfs::path> Cgroup::dirs() const { return dirs_; }
 
 }  // namespace skiff::cgroups

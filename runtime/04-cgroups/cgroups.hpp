@@ -150,7 +150,7 @@ class Cgroup {
   // while the kernel finishes tearing the processes down). Missing is fine.
   void remove() const;
   // Absolute directories, for display and tests.
-  std::vector<stdfs::path> dirs() const;
+  std::vector<stdfs::path> dirs() const { return dirs_; }
 
  private:
   Cgroup(Hierarchy h, std::string name);

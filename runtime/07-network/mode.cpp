@@ -7,7 +7,6 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/sys.hpp"
-#include "core/trace.hpp"
 #include "engine/container.hpp"
 
 namespace skiff::network {

@@ -299,22 +299,19 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
 // container:NAME of that container's: the names that go with the stack.
 std::vector<std::pair<std::string, std::string>> identity_files(const engine::Store& store,
                                                                 const engine::ContainerConfig& c) {
+  std::string hosts =
+      "127.0.0.1\tlocalhost\n"
+      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "fe00::0\tip6-localnet\n"
+      "ff00::0\tip6-mcastprefix\n"
+      "ff02::1\tip6-allnodes\n"
+      "ff02::2\tip6-allrouters\n";
   const auto& net = c.spec.network;
   if (net.kind == network::Kind::host)
-    return {{"hostname", c.spec.hostname + "\n"},
-            {"hosts", core::fs::read_file_if_exists("/etc/hosts").value_or("127.0.0.1\tlocalhost\n")}};
-  if (net.kind == network::Kind::container)
-    return {{"hostname", c.spec.hostname + "\n"},
-            {"hosts", core::fs::read_file_if_exists(store.container_dir(net.container) / "hosts")
-                          .value_or("127.0.0.1\tlocalhost\n")}};
-  return {{"hostname", c.spec.hostname + "\n"},
-          {"hosts",
-           "127.0.0.1\tlocalhost\n"
-           "::1\tlocalhost ip6-localhost ip6-loopback\n"
-           "fe00::0\tip6-localnet\n"
-           "ff00::0\tip6-mcastprefix\n"
-           "ff02::1\tip6-allnodes\n"
-           "ff02::2\tip6-allrouters\n"}};
+    hosts = core::fs::read_file_if_exists("/etc/hosts").value_or(hosts);
+  else if (net.kind == network::Kind::container)
+    hosts = core::fs::read_file_if_exists(store.container_dir(net.container) / "hosts").value_or(hosts);
+  return {{"hostname", c.spec.hostname + "\n"}, {"hosts", hosts}};
 }
 
 }  // namespace

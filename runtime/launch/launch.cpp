@@ -72,11 +72,12 @@ std::optional<security::OwnedNamespaces> make_owned_namespaces(const ContainerSp
   return security::make_user_namespace(spec.security.userns);
 }
 
-// INTO: the cgroup v2 directory the child is to be born in, or invalid (v1,
-// no cgroup); reset when the kernel cannot do it, so the caller moves it.
+// On cgroup v2 the child is born inside CG (clone3, CLONE_INTO_CGROUP) and
+// BORN_INSIDE says so; on v1, with no cgroup, or on a kernel before 5.7, it
+// is not, and the caller moves it in.
 pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
-                  const security::OwnedNamespaces* owned, core::Fd& into,
-                  const std::string& into_shown) {
+                  const security::OwnedNamespaces* owned,
+                  const std::optional<cgroups::Cgroup>& cg, bool& born_inside) {
   int fds[2];
   // SEQPACKET: each report arrives whole. CLOEXEC: the child's end closes
   // when its exec succeeds, which is how the parent learns of that success.
@@ -89,14 +90,14 @@ pid_t clone_child(const ContainerSpec& spec, core::Fd& parent_end,
   if (owned) flags &= ~(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   // --network host keeps the host's stack; container:NAME joins another's.
   if (!network::own_namespace(spec.network)) flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+  core::Fd into = cg ? cg->open_for_clone() : core::Fd();
   core::trace::Step step(spec.upto >= Upto::namespaces ? "03-namespaces" : "02-chroot",
-                         flags ? (into.valid() ? "clone the container's process into new namespaces, inside its cgroup"
-                                               : "clone the container's process into new namespaces")
-                               : (into.valid() ? "fork the container's process (no namespaces), inside its cgroup"
-                                               : "fork the container's process (no namespaces)"));
+                         std::string(flags ? "clone the container's process into new namespaces"
+                                           : "fork the container's process (no namespaces)") +
+                             (into.valid() ? ", inside its cgroup" : ""));
   std::optional<pid_t> born;
-  if (into.valid()) born = ns::clone_process_into(flags, into.get(), into_shown);
-  if (!born) into.reset();
+  if (into.valid()) born = ns::clone_process_into(flags, into.get(), cg->dirs().front().string());
+  born_inside = born.has_value();
   pid_t pid = born ? *born : ns::clone_process(flags);
   if (pid == 0) {
     parent_end.reset();
@@ -161,14 +162,11 @@ pid_t start(const ContainerSpec& spec, core::Fd* terminal) {
   CgroupOwner cgroup(create_cgroup(spec));
   auto owned = make_owned_namespaces(spec);
   core::Fd sync;
-  // cgroup v2: the child starts inside its group (clone3, CLONE_INTO_CGROUP);
-  // v1, or a kernel before 5.7: it is moved in right after clone, while it
-  // waits on the sync socket for the go.
-  core::Fd into = cgroup.get() ? cgroup.get()->open_for_clone() : core::Fd();
-  std::string into_shown = into.valid() ? cgroup.get()->dirs().front().string() : "";
-  ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr, into, into_shown));
-  if (!into.valid()) join_cgroup(cgroup.get(), child.pid());
-  into.reset();
+  // Not born in its cgroup (v1, or a kernel before 5.7): moved in right
+  // after clone, while it waits on the sync socket for the go.
+  bool born_inside = false;
+  ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr, cgroup.get(), born_inside));
+  if (!born_inside) join_cgroup(cgroup.get(), child.pid());
   release_child(sync);
   if (spec.process.tty && terminal) *terminal = receive_terminal(sync);
   wait_for_exec(sync);
