@@ -182,6 +182,7 @@ launch::ContainerSpec with_network_peer(const engine::Store& store, launch::Cont
       output.attach = listen_for_attach(config.id);
     }
     auto spec = with_network_peer(store, config.spec);
+    spec.disposable_root = config.auto_remove;
     pid_t pid = launch::start(spec, &output.out);  // with -t: the pty's master side
     record_start(store, config.id, pid);
     send(report_fd, {1, pid, 0, {}});

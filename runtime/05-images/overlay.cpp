@@ -48,7 +48,7 @@ void fsconfig_string(int fs, const char* key, const std::string& value) {
 // fsopen → fsconfig per parameter → fsmount → move_mount. The superblock is
 // only created by FSCONFIG_CMD_CREATE, once every layer is listed.
 void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
-                        const stdfs::path& work, const stdfs::path& target) {
+                        const stdfs::path& work, const stdfs::path& target, bool disposable) {
   core::Fd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs.valid()) {
     if (errno == ENOSYS) throw Unsupported{};
@@ -61,6 +61,11 @@ void mount_with_new_api(const std::vector<stdfs::path>& layers, const stdfs::pat
     fsconfig_string(fs.get(), "lowerdir+", it->string());
   fsconfig_string(fs.get(), "upperdir", upper.string());
   fsconfig_string(fs.get(), "workdir", work.string());
+  if (disposable) {
+    core::trace::call("fsconfig(overlay, volatile)");
+    if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) < 0)
+      throw core::SystemError(errno, "fsconfig(overlay, volatile)");
+  }
   core::trace::call("fsconfig(overlay, FSCONFIG_CMD_CREATE)");
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
     // Before Linux 6.5, overlayfs took the new API's parameters as one
@@ -100,7 +105,8 @@ std::vector<stdfs::path> short_layer_links(const std::vector<stdfs::path>& layer
 // in the container's own directory), so each lower dir costs at most four
 // bytes of the page: "0:1:…:499". The working directory is put back.
 void mount_overlay_legacy(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
-                          const stdfs::path& work, const stdfs::path& target, bool relative) {
+                          const stdfs::path& work, const stdfs::path& target, bool relative,
+                          bool disposable) {
   stdfs::path from;
   std::vector<stdfs::path> lower = layers;
   if (relative && !layers.empty()) {
@@ -111,7 +117,8 @@ void mount_overlay_legacy(const std::vector<stdfs::path>& layers, const stdfs::p
   if (!from.empty()) core::sys::chdir(from.string());
   try {
     core::sys::mount("overlay", target, "overlay", 0,
-                     overlay_options(lower, stdfs::absolute(upper), stdfs::absolute(work), from));
+                     overlay_options(lower, stdfs::absolute(upper), stdfs::absolute(work), from) +
+                         (disposable ? ",volatile" : ""));
   } catch (...) {
     if (cwd.valid()) (void)::fchdir(cwd.get());
     throw;
@@ -119,15 +126,30 @@ void mount_overlay_legacy(const std::vector<stdfs::path>& layers, const stdfs::p
   if (cwd.valid()) (void)::fchdir(cwd.get());
 }
 
+namespace {
+
+// The sign a volatile mount leaves in WORK. Removed only before mounting
+// the same disposable upper again: its last mount ended cleanly (the
+// container stopped), or the machine crashed and the container, being --rm,
+// is thrown away with its upper.
+void forget_volatile_marker(const stdfs::path& work) {
+  for (const char* dir : {"work/incompat/volatile", "work/incompat"})
+    if (::rmdir((work / dir).c_str()) < 0 && errno != ENOENT)
+      throw core::SystemError(errno, "rmdir(" + (work / dir).string() + ")");
+}
+
+}  // namespace
+
 void mount_overlay(const std::vector<stdfs::path>& layers, const stdfs::path& upper,
-                   const stdfs::path& work, const stdfs::path& target) {
+                   const stdfs::path& work, const stdfs::path& target, bool disposable) {
   if (layers.size() > kMaxOverlayLayers)
     throw core::Error("the image has " + std::to_string(layers.size()) +
                       " layers; overlayfs stacks at most " + std::to_string(kMaxOverlayLayers));
+  if (disposable) forget_volatile_marker(work);
   try {
-    mount_with_new_api(layers, upper, work, target);
+    mount_with_new_api(layers, upper, work, target, disposable);
   } catch (const Unsupported&) {
-    mount_overlay_legacy(layers, upper, work, target);
+    mount_overlay_legacy(layers, upper, work, target, true, disposable);
   }
 }
 

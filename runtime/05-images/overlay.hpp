@@ -49,9 +49,19 @@ std::string overlay_options(const std::vector<std::filesystem::path>& layers,
 // Mounts the overlay on TARGET: through the new mount API, one "lowerdir+"
 // per layer, when the kernel has it; else through mount(2) (see above).
 // Throws core::Error when the image has more layers than the kernel stacks.
+//
+// DISPOSABLE (a --rm container's root): with overlayfs' "volatile" option
+// (Linux 5.10). Without it, the overlay's last unmount — when the
+// container's mount namespace dies, in its PID 1's exit — syncs the whole
+// filesystem holding UPPER, the host's /var/lib with everything else dirty
+// on it, and the exit waits for the disk. With it, nothing is synced, and
+// after a crash overlayfs refuses to mount UPPER again (it leaves
+// WORK/work/incompat/volatile as the sign); a --rm container's upper is
+// deleted with it, so nothing is lost. A marker left by an earlier, cleanly
+// unmounted start of the same container is removed first.
 void mount_overlay(const std::vector<std::filesystem::path>& layers,
                    const std::filesystem::path& upper, const std::filesystem::path& work,
-                   const std::filesystem::path& target);
+                   const std::filesystem::path& target, bool disposable = false);
 
 // The fallback alone, for kernels before 6.8 (and for the tests): one
 // mount(2), made from WORK's sibling folder layer-links/, where each layer
@@ -59,6 +69,7 @@ void mount_overlay(const std::vector<std::filesystem::path>& layers,
 // as skiff once did, to show the one-page limit.
 void mount_overlay_legacy(const std::vector<std::filesystem::path>& layers,
                           const std::filesystem::path& upper, const std::filesystem::path& work,
-                          const std::filesystem::path& target, bool relative = true);
+                          const std::filesystem::path& target, bool relative = true,
+                          bool disposable = false);
 
 }  // namespace skiff::images

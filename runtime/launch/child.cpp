@@ -98,15 +98,17 @@ void mount_rootfs(const ContainerSpec& spec, const security::OwnedNamespaces* ow
     try {
       auto layers = idmapped_layers(spec, owned->user.get());
       auto rw = spec.dir / "idmapped/rw";
-      images::mount_overlay(layers, rw / "upper", rw / "work", rootfs_dir(spec));
+      images::mount_overlay(layers, rw / "upper", rw / "work", rootfs_dir(spec), spec.disposable_root);
     } catch (...) {
       core::rethrow_with_context("--userns=remap needs idmapped mounts (Linux 5.19 or later, on ext4, xfs, "
                                  "btrfs, or tmpfs from 6.3)");
     }
     return;
   }
-  Step step("05-images", "stack the image's layers and the container's upper dir (overlayfs)");
-  images::mount_overlay(spec.layers, upper_dir(spec), work_dir(spec), rootfs_dir(spec));
+  Step step("05-images", spec.disposable_root
+                            ? "stack the image's layers and a volatile upper dir, never synced: --rm (overlayfs)"
+                            : "stack the image's layers and the container's upper dir (overlayfs)");
+  images::mount_overlay(spec.layers, upper_dir(spec), work_dir(spec), rootfs_dir(spec), spec.disposable_root);
 }
 
 void mount_system_dirs(const ContainerSpec& spec) {

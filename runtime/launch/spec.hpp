@@ -55,6 +55,9 @@ struct ContainerSpec {
   // child joins.
   pid_t network_pid = 0;
   uint64_t network_pid_start = 0;
+  // Worked out at each start: --rm, whose upper dir nobody will ever read
+  // again, so overlayfs may skip syncing it (the "volatile" option).
+  bool disposable_root = false;
 };
 
 // Where the container's own files live inside spec.dir.
