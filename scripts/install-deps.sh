@@ -16,6 +16,8 @@ packages=(
   zlib1g-dev libbz2-dev liblzma-dev libzstd-dev liblz4-dev libacl1-dev   # libarchive's own, linked statically
   busybox-static                            # the built-in busybox image
   libcurl4-openssl-dev                      # pull/push: curl.h at build time, libcurl.so.4 dlopen'ed
+  libnl-route-3-dev                         # links, addresses, routes: the bridge network (07-network), linked statically
+  libnftables-dev                           # NAT and published ports (07-network): libnftables.so.1 dlopen'ed
 )
 if [ "$set_name" = test ]; then
   packages+=(
@@ -23,6 +25,7 @@ if [ "$set_name" = test ]; then
     skopeo podman runc                      # save/load read and written by other tools (runc: crun refuses hybrid cgroups)
     docker-registry umoci python3           # a local registry, images made for it, its token server
     curl                                    # lesson 05 talks to its registry's HTTP API by hand
+    iproute2 nftables                       # lessons 07-08 build networks by hand with ip and nft
     qemu-system-x86 kmod                    # the micro-VM of the vm tests (12-vm): QEMU, depmod for its modules
   )
 elif [ "$set_name" != run ]; then

@@ -6,6 +6,12 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -281,6 +287,69 @@ std::string RunResult::describe() const {
   s += "; ran:";
   for (const auto& a : argv) s += " " + a;
   return s;
+}
+
+void serve_token(int ready, uint32_t address, const char* token) {
+  const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = address;
+  socklen_t len = sizeof a;
+  if (server < 0 || ::bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(server, 8) != 0 || ::getsockname(server, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    ::_exit(1);
+  const unsigned short port = ntohs(a.sin_port);
+  if (::write(ready, &port, sizeof port) != sizeof port) ::_exit(1);
+  ::close(ready);
+  const auto size = std::strlen(token);
+  for (;;) {
+    const int conn = ::accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) continue;
+    if (::write(conn, token, size) < 0) {
+    }
+    ::close(conn);
+  }
+}
+
+TokenServer spawn_token_server(uint32_t address, bool lo_up, const std::string& token, const std::string& what) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) throw std::runtime_error("grader: pipe: " + std::string(std::strerror(errno)));
+  const pid_t parent = ::getpid();
+  TokenServer server;
+  server.pid = ::fork();
+  if (server.pid < 0) throw std::runtime_error("grader: fork: " + std::string(std::strerror(errno)));
+  if (server.pid == 0) {
+    // The child: only system calls, then _exit; it dies with the grader.
+    ::close(ready[0]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent || ::unshare(CLONE_NEWNET) != 0) ::_exit(1);
+    if (lo_up) {
+      const int ctl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      struct ifreq req {};
+      std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+      if (ctl < 0 || ::ioctl(ctl, SIOCGIFFLAGS, &req) != 0) ::_exit(1);
+      req.ifr_flags |= IFF_UP;
+      if (::ioctl(ctl, SIOCSIFFLAGS, &req) != 0) ::_exit(1);
+      ::close(ctl);
+    }
+    serve_token(ready[1], address, token.c_str());
+  }
+  ::close(ready[1]);
+  const auto n = ::read(ready[0], &server.port, sizeof server.port);
+  ::close(ready[0]);
+  if (n != sizeof server.port) {
+    stop_process(server.pid);
+    throw std::runtime_error("grader: " + what);
+  }
+  return server;
+}
+
+void stop_process(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  pid = -1;
 }
 
 }  // namespace lab

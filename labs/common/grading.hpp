@@ -104,4 +104,23 @@ std::mt19937_64& generator();
 // TEXT split at '\n' (a trailing newline makes no empty last line).
 std::vector<std::string> lines(const std::string& text);
 
+// For a child process that plays a peer on a network: listens on TCP at
+// ADDRESS (network byte order, e.g. htonl(INADDR_LOOPBACK)) on a port the
+// kernel picks, writes that port (unsigned short) to READY and closes it,
+// then answers every connection with TOKEN, forever. Only system calls; on
+// any failure, _exit(1).
+[[noreturn]] void serve_token(int ready, uint32_t address, const char* token);
+
+// A peer on a network: a child of the grader that dies with it, in a
+// network namespace of its own (lo brought up if LO_UP), serving TOKEN at
+// ADDRESS as serve_token does. Throws std::runtime_error naming WHAT when
+// it could not get ready (the child is reaped first).
+struct TokenServer {
+  pid_t pid = -1;
+  unsigned short port = 0;
+};
+TokenServer spawn_token_server(uint32_t address, bool lo_up, const std::string& token, const std::string& what);
+// Kills and reaps PID (a TokenServer's) if it is > 0; sets it to -1.
+void stop_process(pid_t& pid);
+
 }  // namespace lab

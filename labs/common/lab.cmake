@@ -16,7 +16,11 @@
 #                                     as bin/<name>-<m>: a known-wrong program
 #                                     a check runs to prove it can see the fault
 #             [HELPERS files.c...]    C programs built static (-static), e.g.
-#                                     to be copied into a container)
+#                                     to be copied into a container
+#             [LIBS libraries...])    what the program, its references and the
+#                                     grader also link (target_link_libraries:
+#                                     names, files or imported targets, e.g. a
+#                                     pkg-config target that brings headers)
 #
 # The checks find the programs through compile definitions:
 #   LAB_PROGRAM="…/bin/<name>", LAB_REFERENCE_<M>="…/bin/<name>-<m>",
@@ -24,7 +28,7 @@
 # Targets: lab_tools (grader, references, helpers: the lab's own code, must
 # always build) and lab_program (the student's program: may fail to build).
 function(skiff_lab)
-  cmake_parse_arguments(L "" "PROGRAM" "FIXED;CHECKS;REFERENCES;HELPERS" ${ARGN})
+  cmake_parse_arguments(L "" "PROGRAM" "FIXED;CHECKS;REFERENCES;HELPERS;LIBS" ${ARGN})
   if(NOT L_PROGRAM OR NOT L_CHECKS)
     message(FATAL_ERROR "skiff_lab: PROGRAM and CHECKS are required")
   endif()
@@ -38,6 +42,7 @@ function(skiff_lab)
 
   add_executable(${L_PROGRAM} ${L_FIXED} ${student_files})
   target_include_directories(${L_PROGRAM} PRIVATE ${LAB_SUBMISSION} ${LAB_DIR}/fixed)
+  target_link_libraries(${L_PROGRAM} PRIVATE ${L_LIBS})
   add_custom_target(lab_program DEPENDS ${L_PROGRAM})
 
   set(definitions LAB_PROGRAM="$<TARGET_FILE:${L_PROGRAM}>")
@@ -57,6 +62,7 @@ function(skiff_lab)
     list(TRANSFORM ref_files PREPEND ${ref_dir}/)
     add_executable(${L_PROGRAM}-${ref} ${L_FIXED} ${ref_files})
     target_include_directories(${L_PROGRAM}-${ref} PRIVATE ${ref_dir} ${LAB_DIR}/fixed)
+    target_link_libraries(${L_PROGRAM}-${ref} PRIVATE ${L_LIBS})
     string(TOUPPER ${ref} REF)
     list(APPEND definitions LAB_REFERENCE_${REF}="$<TARGET_FILE:${L_PROGRAM}-${ref}>")
     list(APPEND tools ${L_PROGRAM}-${ref})
@@ -71,7 +77,7 @@ function(skiff_lab)
   endforeach()
 
   add_executable(grader ${L_CHECKS})
-  target_link_libraries(grader PRIVATE lab_grading)
+  target_link_libraries(grader PRIVATE lab_grading ${L_LIBS})
   target_compile_definitions(grader PRIVATE ${definitions})
   add_custom_target(lab_tools DEPENDS grader ${tools})
 endfunction()

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
+#include <sstream>
 #include <thread>
 #include <cstring>
 #include <optional>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "04-cgroups/cgroups.hpp"
+#include "07-network/bridge.hpp"
 #include "11-security/sealed_exe.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -60,9 +63,11 @@ void detach_from_cli(const launch::ContainerSpec& spec) {
   }
 }
 
-void record_start(const engine::Store& store, const std::string& id, pid_t pid) {
+void record_start(const engine::Store& store, const std::string& id, pid_t pid,
+                  const network::Endpoint& endpoint) {
   engine::ContainerState state;
   state.status = engine::Status::running;
+  state.endpoint = endpoint;
   state.pid = pid;
   state.pid_start_time = engine::process_start_time(pid);
   state.monitor_pid = ::getpid();
@@ -75,7 +80,7 @@ void record_failed_start(const engine::Store& store, const engine::ContainerConf
                          const core::Error& e) {
   // The pipeline undid its own steps; a host mount (--upto chroot) is the
   // one thing made outside it.
-  release_resources(config);
+  release_resources(store, config);
   engine::ContainerState state;
   state.exit_code = e.exit_code();
   state.error = e.what();
@@ -184,7 +189,7 @@ launch::ContainerSpec with_network_peer(const engine::Store& store, launch::Cont
     auto spec = with_network_peer(store, config.spec);
     spec.disposable_root = config.auto_remove;
     pid_t pid = launch::start(spec, &output.out);  // with -t: the pty's master side
-    record_start(store, config.id, pid);
+    record_start(store, config.id, pid, spec.endpoint);
     send(report_fd, {1, pid, 0, {}});
     core::Fd cli(report_fd);
     if (!cli_waits) cli.reset();
@@ -255,9 +260,34 @@ struct Launched {
   core::Fd channel;
 };
 
+// On a bridge network, at each start: an address, and the container's
+// /etc/hosts (its own name on that address, as Docker writes it) and
+// /etc/resolv.conf to go with it.
+void join_bridge(const engine::Store& store, engine::ContainerConfig& config) {
+  if (config.spec.network.kind != network::Kind::bridge) return;
+  auto& endpoint = config.spec.endpoint;
+  endpoint = network::prepare_endpoint(networks_dir(store), config.id);
+  try {
+    const auto& dir = config.spec.dir;
+    std::string hosts, line;
+    std::istringstream in(core::fs::read_file_if_exists(dir / "hosts").value_or(""));
+    const std::string mine = "\t" + config.spec.hostname;
+    while (std::getline(in, line))  // the line of an earlier start goes
+      if (!line.ends_with(mine)) hosts += line + "\n";
+    hosts += network::to_string_ipv4(endpoint.iface.address) + mine + "\n";
+    core::fs::write_file_atomic(dir / "hosts", hosts);
+    core::fs::write_file_atomic(dir / "resolv.conf", network::resolv_conf_for_bridge(
+                                                         core::fs::read_file_if_exists("/etc/resolv.conf").value_or("")));
+  } catch (...) {
+    network::release_endpoint(networks_dir(store), config.id);
+    throw;
+  }
+}
+
 Launched launch_container(const engine::Store& store, const std::string& id, bool detached,
                           bool cli_waits) {
   auto config = store.load_config(id);
+  join_bridge(store, config);
   int fds[2];
   // SEQPACKET: each message arrives whole; both ways: start report and
   // exit status come up, the "recorded" answer goes down.
@@ -271,7 +301,11 @@ Launched launch_container(const engine::Store& store, const std::string& id, boo
   ::signal(SIGPIPE, SIG_IGN);
   std::cout.flush();
   pid_t pid = ::fork();
-  if (pid < 0) throw core::SystemError(errno, "fork");
+  if (pid < 0) {
+    int err = errno;
+    release_resources(store, config);
+    throw core::SystemError(err, "fork");
+  }
   if (pid == 0) {
     cli_end.reset();
     launcher(store, config, launcher_end.release(), detached, cli_waits);
@@ -328,24 +362,55 @@ void print_detached(const std::string& name) {
             << name << " comes back)\r\n";
 }
 
-bool release_resources(const engine::ContainerConfig& config) {
-  ::unlink(attach_socket_path(config.id).c_str());  // a detached container's
-  const auto upto = config.spec.upto;
-  if (upto < launch::Upto::namespaces) {
-    // No mount namespace: the overlay was mounted on the host, ours to undo.
-    core::trace::Step step("02-chroot", "unmount the container's root from the host");
+std::filesystem::path networks_dir(const engine::Store& store) { return store.root() / "networks"; }
+
+bool release_resources(const engine::Store& store, const engine::ContainerConfig& config) {
+  // One table, one step per module, run in this order on every way out (the
+  // container's exit, a failed start, a dead monitor, rm -f). Each step
+  // takes a half-made or already-undone state as done, so the table is safe
+  // to run twice; each runs even when one before failed, and the first
+  // failure is reported after all have run.
+  const auto& spec = config.spec;
+  bool oom = false;
+  struct Teardown {
+    const char* module;
+    const char* what;
+    bool applies;
+    std::function<void()> undo;
+  };
+  const Teardown steps[] = {
+      {"01-lifecycle", "remove the attach socket", true,
+       [&] { ::unlink(attach_socket_path(config.id).c_str()); }},
+      // No mount namespace: the overlay was mounted on the host, ours to undo.
+      {"02-chroot", "unmount the container's root from the host", spec.upto < launch::Upto::namespaces,
+       [&] {
+         try {
+           core::sys::umount(launch::rootfs_dir(spec), MNT_DETACH);
+         } catch (const core::SystemError& e) {
+           if (e.err() != EINVAL && e.err() != ENOENT) throw;  // not mounted: done
+         }
+       }},
+      {"07-network", "free the container's address (and its veth, if it outlived the namespace)",
+       spec.network.kind == network::Kind::bridge && spec.upto >= launch::Upto::namespaces,
+       [&] { network::release_endpoint(networks_dir(store), config.id); }},
+      {"04-cgroups", "remove the container's cgroup", spec.upto >= launch::Upto::cgroups,
+       [&] {
+         auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(spec));
+         oom = cgroup.oom_killed();
+         cgroup.remove();
+       }},
+  };
+  std::exception_ptr first;
+  for (const auto& step : steps) {
+    if (!step.applies) continue;
     try {
-      core::sys::umount(launch::rootfs_dir(config.spec), MNT_DETACH);
-    } catch (const core::SystemError& e) {
-      if (e.err() != EINVAL && e.err() != ENOENT) throw;  // not mounted: done
+      core::trace::Step traced(step.module, step.what);
+      step.undo();
+    } catch (...) {
+      if (!first) first = std::current_exception();
     }
-    return false;
   }
-  if (upto < launch::Upto::cgroups) return false;  // the namespace took its mounts along
-  core::trace::Step step("04-cgroups", "remove the container's cgroup");
-  auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(config.spec));
-  bool oom = cgroup.oom_killed();
-  cgroup.remove();
+  if (first) std::rethrow_exception(first);
   return oom;
 }
 
@@ -359,7 +424,7 @@ int record_exit(const engine::Store& store, const std::string& id, int wait_stat
   state.monitor_pid = 0;
   state.monitor_start_time = 0;
   state.paused = false;
-  state.oom_killed = release_resources(config);
+  state.oom_killed = release_resources(store, config);
   // With --rm the record goes at once: no point writing it first.
   if (config.auto_remove)
     store.remove(id);
@@ -377,7 +442,7 @@ engine::ContainerState current_state(const engine::Store& store, const std::stri
   seen.finished_at = now_rfc3339();
   seen.monitor_pid = 0;
   try {
-    release_resources(store.load_config(id));
+    release_resources(store, store.load_config(id));
   } catch (const std::exception&) {  // best effort: the record matters more
   }
   store.save_state(id, seen);

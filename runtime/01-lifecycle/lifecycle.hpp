@@ -65,10 +65,14 @@ void set_paused(const engine::Store& store, const std::string& id, bool paused);
 // Blocks until the container is no longer running; returns its exit code.
 int wait_exit(const engine::Store& store, const std::string& id);
 
-// Takes down what a container held on the host: its cgroup and, with
-// --upto chroot, its host mount. Returns whether the OOM killer struck.
-// Each part may already be gone; safe to call more than once.
-bool release_resources(const engine::ContainerConfig& config);
+// Takes down what a container held on the host: its attach socket, its
+// host mount (--upto chroot), its address on a bridge network, its cgroup.
+// Returns whether the OOM killer struck. Each part may already be gone;
+// safe to call more than once.
+bool release_resources(const engine::Store& store, const engine::ContainerConfig& config);
+
+// Where the store keeps its networks: ROOT/networks (07-network/bridge.hpp).
+std::filesystem::path networks_dir(const engine::Store& store);
 
 // The container's state as it really is: the record, corrected (and the
 // correction saved, the cgroup released) when it says "running" but neither

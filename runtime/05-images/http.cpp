@@ -6,7 +6,6 @@
 #include "05-images/http.hpp"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include <cctype>
 #include <chrono>
@@ -14,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "core/library.hpp"
 
 namespace skiff::images::http {
 
@@ -34,32 +35,19 @@ struct Curl {
 
 constexpr const char* kLibcurl = "libcurl.so.4";
 
-template <typename Fn>
-void resolve(void* lib, const char* name, Fn& fn) {
-  void* symbol = ::dlsym(lib, name);
-  if (!symbol)
-    throw core::Error(std::string("talking to a registry needs libcurl: ") + kLibcurl +
-                      " has no " + name + " (install Debian's libcurl4)");
-  fn = reinterpret_cast<Fn>(symbol);
-}
-
 Curl load_curl() {
-  // RTLD_LOCAL: libcurl's own dependencies (OpenSSL…) stay out of skiff's
-  // symbol space. The handle is never closed: curl keeps global state.
-  void* lib = ::dlopen(kLibcurl, RTLD_NOW | RTLD_LOCAL);
-  if (!lib)
-    throw core::Error(std::string("talking to a registry needs libcurl, which cannot be loaded (") +
-                      ::dlerror() + "): install Debian's libcurl4");
+  // The handle is never closed: curl keeps global state.
+  core::Library lib(kLibcurl, "talking to a registry needs libcurl", "libcurl4");
   Curl c{};
-  resolve(lib, "curl_global_init", c.global_init);
-  resolve(lib, "curl_easy_init", c.easy_init);
-  resolve(lib, "curl_easy_setopt", c.easy_setopt);
-  resolve(lib, "curl_easy_perform", c.easy_perform);
-  resolve(lib, "curl_easy_getinfo", c.easy_getinfo);
-  resolve(lib, "curl_easy_cleanup", c.easy_cleanup);
-  resolve(lib, "curl_easy_strerror", c.easy_strerror);
-  resolve(lib, "curl_slist_append", c.slist_append);
-  resolve(lib, "curl_slist_free_all", c.slist_free_all);
+  lib.resolve("curl_global_init", c.global_init);
+  lib.resolve("curl_easy_init", c.easy_init);
+  lib.resolve("curl_easy_setopt", c.easy_setopt);
+  lib.resolve("curl_easy_perform", c.easy_perform);
+  lib.resolve("curl_easy_getinfo", c.easy_getinfo);
+  lib.resolve("curl_easy_cleanup", c.easy_cleanup);
+  lib.resolve("curl_easy_strerror", c.easy_strerror);
+  lib.resolve("curl_slist_append", c.slist_append);
+  lib.resolve("curl_slist_free_all", c.slist_free_all);
   // Not thread-safe, so done once, before any download thread uses curl.
   if (c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw core::Error("libcurl: global init failed");
   return c;

@@ -19,8 +19,7 @@ Mode parse_mode(const std::string& text) {
     if (name.empty()) throw core::Error("Invalid network mode: invalid container format container:<name|id>");
     return {Kind::container, name};
   }
-  if (text == "bridge" || text == "default")
-    throw core::Error("network " + text + ": skiff has no bridge network yet; use --network none, host or container:NAME");
+  if (text == "bridge" || text == "default") return {Kind::bridge, ""};
   throw core::Error("network " + text + " not found");
 }
 
@@ -28,6 +27,7 @@ std::string to_string(const Mode& mode) {
   switch (mode.kind) {
     case Kind::host: return "host";
     case Kind::container: return "container:" + mode.container;
+    case Kind::bridge: return "bridge";
     case Kind::none: break;
   }
   return "none";

@@ -7,6 +7,9 @@
 //                   interfaces and every port it listens on (no isolation)
 //   container:NAME  the namespace of another running container: the two
 //                   share one stack (lo included), as a pod's containers do
+//   bridge          a new namespace plugged into the default bridge network
+//                   (bridge.hpp): an eth0 with an address, the way out
+//                   through the host
 // Man pages: network_namespaces(7), setns(2), clone(2).
 // Runs in: the CLI (parse, resolve), the child (join container:NAME).
 // Lesson: lessons/07-none-and-host (lab: labs/07-none-and-host); the bridge
@@ -20,24 +23,24 @@
 
 namespace skiff::network {
 
-enum class Kind { none, host, container };
+enum class Kind { none, host, container, bridge };
 
 struct Mode {
   Kind kind = Kind::none;
   std::string container;  // container: the other container's id (the CLI resolves the name)
 };
 
-// "none", "host", "container:NAME" (NAME as given; empty is an error).
-// Anything else is refused with Docker's words for an unknown network; the
-// bridge networks are not there yet and say so.
+// "none", "host", "container:NAME" (NAME as given; empty is an error),
+// "bridge" (or Docker's old "default"). Anything else is refused with
+// Docker's words for an unknown network.
 Mode parse_mode(const std::string& text);
 
-// Docker's HostConfig.NetworkMode: "none", "host", "container:<id>".
+// Docker's HostConfig.NetworkMode: "none", "host", "container:<id>", "bridge".
 std::string to_string(const Mode& mode);
 
 // Whether the container gets a network namespace of its own (and so the
 // clone flag, and an lo to bring up).
-inline bool own_namespace(const Mode& mode) { return mode.kind == Kind::none; }
+inline bool own_namespace(const Mode& mode) { return mode.kind == Kind::none || mode.kind == Kind::bridge; }
 
 // In the child, before it is pivoted away from the host's /proc: joins the
 // network namespace of PID, the other container's PID 1, provided PID is

@@ -99,6 +99,27 @@ json devices_json(const launch::ContainerSpec& spec) {
   return out;
 }
 
+// NetworkSettings: on a bridge network, the address while it runs (empty
+// once it has stopped, as in Docker, whose addresses are freed at stop);
+// the network it is on either way. Other modes: Docker's empty shape.
+json network_settings_json(const engine::ContainerConfig& c, const engine::ContainerState& s) {
+  const auto& e = s.endpoint;
+  bool live = s.status == engine::Status::running && !e.empty();
+  auto ip = [&](network::Ipv4 a) { return live ? network::to_string_ipv4(a) : std::string(); };
+  json settings = {{"Bridge", ""}, {"Ports", json::object()}, {"Gateway", ip(e.iface.gateway)},
+                   {"IPAddress", ip(e.iface.address)}, {"IPPrefixLen", live ? e.iface.prefix : 0},
+                   {"MacAddress", live ? e.iface.mac : ""}, {"Networks", json::object()}};
+  const auto& mode = c.spec.network;
+  if (mode.kind == network::Kind::container) return settings;
+  auto name = network::to_string(mode);
+  settings["Networks"][name] = {
+      {"Aliases", nullptr}, {"MacAddress", live ? e.iface.mac : ""},
+      {"NetworkID", live ? e.network_id : ""}, {"EndpointID", live ? e.iface.host_device : ""},
+      {"Gateway", ip(e.iface.gateway)}, {"IPAddress", ip(e.iface.address)},
+      {"IPPrefixLen", live ? e.iface.prefix : 0}};
+  return settings;
+}
+
 // Docker's keys, in Docker's shape, for what skiff has.
 json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState& s) {
   const auto& spec = c.spec;
@@ -129,6 +150,7 @@ json inspect_json(const engine::ContainerConfig& c, const engine::ContainerState
                                  {"WorkDir", launch::work_dir(spec).string()},
                                  {"MergedDir", launch::rootfs_dir(spec).string()}}}}},
       {"Mounts", mounts_json(spec)},
+      {"NetworkSettings", network_settings_json(c, s)},
       {"Config", {{"Hostname", spec.hostname}, {"Domainname", ""}, {"User", c.user},
                   {"AttachStdin", spec.process.stdin_open}, {"AttachStdout", true},
                   {"AttachStderr", true}, {"Tty", spec.process.tty}, {"OpenStdin", spec.process.stdin_open},
@@ -162,7 +184,7 @@ void remove_one(const engine::Store& store, const std::string& key, bool force, 
     wait_until_exited(store, *id);
   }
   // A start that died half-way may have left its cgroup: take it too.
-  lifecycle::release_resources(config);
+  lifecycle::release_resources(store, config);
   store.remove(*id);
   // -v: its anonymous volumes too; never a named volume, never a bind.
   if (volumes) remove_anonymous_volumes(store, config);

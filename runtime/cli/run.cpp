@@ -287,6 +287,8 @@ engine::ContainerConfig make_config(const engine::Store& store, const Parsed& p,
   s.security = policy_from(p);
   if (s.security.userns.remapped() && s.upto < launch::Upto::namespaces)
     throw core::Error("--userns=remap needs the namespaces: not with --upto chroot");
+  if (s.network.kind == network::Kind::bridge && s.upto < launch::Upto::namespaces)
+    throw core::Error("--network bridge needs a network namespace: not with --upto " + launch::upto_name(s.upto));
   if (s.security.userns.remapped() && !network::own_namespace(s.network))
     throw core::Error("--userns=remap makes a network namespace of its own: not with --network " +
                       network::to_string(s.network));

@@ -106,6 +106,13 @@ void to_json(json& j, const ContainerState& s) {
            {"Paused", s.paused}, {"ExitCode", s.exit_code},
            {"OOMKilled", s.oom_killed}, {"Error", s.error}, {"StartedAt", s.started_at},
            {"FinishedAt", s.finished_at}};
+  if (!s.endpoint.empty()) {
+    const auto& e = s.endpoint;
+    j["Network"] = {{"Name", e.network}, {"NetworkID", e.network_id},
+                    {"IPAddress", network::to_string_ipv4(e.iface.address)},
+                    {"IPPrefixLen", e.iface.prefix}, {"Gateway", network::to_string_ipv4(e.iface.gateway)},
+                    {"MacAddress", e.iface.mac}, {"Bridge", e.iface.bridge}, {"HostDevice", e.iface.host_device}};
+  }
 }
 
 void from_json(const json& j, ContainerState& s) {
@@ -120,6 +127,18 @@ void from_json(const json& j, ContainerState& s) {
   j.at("Error").get_to(s.error);
   j.at("StartedAt").get_to(s.started_at);
   j.at("FinishedAt").get_to(s.finished_at);
+  if (j.contains("Network")) {
+    const auto& n = j.at("Network");
+    auto& e = s.endpoint;
+    n.at("Name").get_to(e.network);
+    n.at("NetworkID").get_to(e.network_id);
+    e.iface.address = network::parse_ipv4(n.at("IPAddress").get<std::string>());
+    n.at("IPPrefixLen").get_to(e.iface.prefix);
+    e.iface.gateway = network::parse_ipv4(n.at("Gateway").get<std::string>());
+    n.at("MacAddress").get_to(e.iface.mac);
+    n.at("Bridge").get_to(e.iface.bridge);
+    n.at("HostDevice").get_to(e.iface.host_device);
+  }
 }
 
 uint64_t process_start_time(pid_t pid) {

@@ -50,6 +50,7 @@ struct ContainerState {
   std::string error;               // why it could not start, if it could not
   std::string started_at = "0001-01-01T00:00:00Z";
   std::string finished_at = "0001-01-01T00:00:00Z";
+  network::Endpoint endpoint;      // on a bridge, while it runs: its address
 };
 
 std::string to_string(Status s);  // "created", "running", "exited"

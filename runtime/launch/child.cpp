@@ -214,10 +214,14 @@ void bind_identity_files(const ContainerSpec& spec) {
   // The image decides what /etc is: both are found inside the root (an
   // /etc → /home/you link means the root's /home/you), made if missing
   // with O_EXCL, and never bound over the kernel's /proc or /sys.
-  Step step("03-namespaces", "bind the container's /etc/hostname and /etc/hosts");
+  Step step("03-namespaces", spec.endpoint.empty()
+                                 ? "bind the container's /etc/hostname and /etc/hosts"
+                                 : "bind the container's /etc/hostname, /etc/hosts and /etc/resolv.conf");
   core::Fd root = core::open_root(rootfs_dir(spec));
   const auto& userns = spec.security.userns;
-  for (const char* file : {"hostname", "hosts"}) {
+  for (const char* file : {"hostname", "hosts", "resolv.conf"}) {
+    // resolv.conf: only on a bridge network, which writes one at each start.
+    if (std::string(file) == "resolv.conf" && spec.endpoint.empty()) continue;
     // Root inside a remapped container owns them, as root does elsewhere.
     if (userns.remapped() &&
         ::chown((spec.dir / file).c_str(), userns.uids.outside, userns.gids.outside) < 0)

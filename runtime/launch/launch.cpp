@@ -1,6 +1,7 @@
 // launch/launch.cpp — the parent side of the pipeline. See launch.hpp.
 #include "launch/launch.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 
 #include "03-namespaces/namespaces.hpp"
 #include "04-cgroups/cgroups.hpp"
+#include "07-network/bridge.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/trace.hpp"
@@ -112,6 +114,21 @@ void join_cgroup(const std::optional<cgroups::Cgroup>& cg, pid_t pid) {
   cg->add_process(pid);
 }
 
+// On a bridge network: the container's eth0, plugged in while the child
+// still waits for the go, so its command never runs without its network.
+// Its namespace is the one the user namespace owns (--userns=remap), or
+// the one the child was cloned into.
+void plug_network(const ContainerSpec& spec, pid_t pid, const security::OwnedNamespaces* owned) {
+  if (spec.endpoint.empty()) return;
+  core::Fd netns;
+  if (!owned) {
+    auto path = "/proc/" + std::to_string(pid) + "/ns/net";
+    netns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns.valid()) throw core::SystemError(errno, "open(" + path + ")");
+  }
+  network::plug(spec.endpoint, owned ? owned->net.get() : netns.get());
+}
+
 void release_child(const core::Fd& sync) {
   const char go = 'G';
   if (::write(sync.get(), &go, 1) != 1) throw core::SystemError(errno, "write(sync socket)");
@@ -167,6 +184,7 @@ pid_t start(const ContainerSpec& spec, core::Fd* terminal) {
   bool born_inside = false;
   ChildOwner child(clone_child(spec, sync, owned ? &*owned : nullptr, cgroup.get(), born_inside));
   if (!born_inside) join_cgroup(cgroup.get(), child.pid());
+  plug_network(spec, child.pid(), owned ? &*owned : nullptr);
   release_child(sync);
   if (spec.process.tty && terminal) *terminal = receive_terminal(sync);
   wait_for_exec(sync);

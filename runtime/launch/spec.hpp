@@ -13,6 +13,7 @@
 #include "02-chroot/rootfs.hpp"
 #include "04-cgroups/cgroups.hpp"
 #include "06-volumes/mounts.hpp"
+#include "07-network/bridge.hpp"
 #include "07-network/mode.hpp"
 #include "11-security/policy.hpp"
 
@@ -58,6 +59,9 @@ struct ContainerSpec {
   // Worked out at each start: --rm, whose upper dir nobody will ever read
   // again, so overlayfs may skip syncing it (the "volatile" option).
   bool disposable_root = false;
+  // Worked out at each start, on a bridge network: the address the CLI
+  // took for it, which the launcher plugs in (07-network/bridge.hpp).
+  network::Endpoint endpoint;
 };
 
 // Where the container's own files live inside spec.dir.

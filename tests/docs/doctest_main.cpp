@@ -10,6 +10,9 @@
 // earlier ones, and their failures would only bury the first, real one.
 #define CATCH_CONFIG_RUNNER
 #define CATCH_CONFIG_CONSOLE_WIDTH 160  // long lesson paths stay on one line
+#include <sched.h>
+#include <cstring>
+#include <cstdlib>
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <unistd.h>
@@ -35,6 +38,7 @@ struct Options {
   std::string lesson;   // the lesson's README.md
   std::string bin_dir;  // the build's bin: its skiff is the one the lesson runs
   int timeout = 60;     // seconds, per command or sh block
+  bool private_network = false;  // the whole lesson in a network namespace of its own
 } options;
 
 std::string where(int line) { return options.lesson + ":" + std::to_string(line); }
@@ -149,7 +153,9 @@ int main(int argc, char** argv) {
   session.cli(session.cli() |
               Opt(options.lesson, "README.md")["--lesson"]("the lesson to run (required)") |
               Opt(options.bin_dir, "dir")["--bin-dir"]("the build's bin (default: beside this program)") |
-              Opt(options.timeout, "seconds")["--command-timeout"]("per command (default 60)"));
+              Opt(options.timeout, "seconds")["--command-timeout"]("per command (default 60)") |
+              Opt(options.private_network)["--private-network"](
+                  "run the lesson in a network namespace of its own, lo up, that plays the host"));
   if (int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
   if (session.configData().showHelp) return 0;
   if (options.lesson.empty()) {
@@ -163,5 +169,18 @@ int main(int argc, char** argv) {
     return 4;
   }
   signal(SIGPIPE, SIG_IGN);  // a dead shell must not kill the runner mid-write
+  // A lesson that builds networks (a bridge, NAT, forwarding) does it in a
+  // namespace that dies with the runner: the machine's own network is never
+  // touched, and nothing of it is left, whatever the lesson forgets.
+  if (options.private_network) {
+    if (unshare(CLONE_NEWNET) < 0) {
+      std::cerr << "skiff_doctest: unshare(CLONE_NEWNET): " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    if (std::system("ip link set lo up") != 0) {
+      std::cerr << "skiff_doctest: could not bring lo up in the lesson's network namespace\n";
+      return 2;
+    }
+  }
   return session.run();
 }

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -166,6 +167,35 @@ void Background::wait_for_output(const std::string& text) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   INFO("stdout: " << read_file(out_) << "\nstderr: " << read_file(err_));
   REQUIRE(contains(read_file(out_), text));
+}
+
+// --- PrivateHostNetwork ------------------------------------------------------
+
+PrivateHostNetwork::PrivateHostNetwork() {
+  original_ = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (original_ < 0) FAIL("open(/proc/self/ns/net): " << std::strerror(errno));
+  if (::unshare(CLONE_NEWNET) < 0) FAIL("unshare(CLONE_NEWNET): " << std::strerror(errno));
+  sh("ip link set lo up");
+}
+
+PrivateHostNetwork::~PrivateHostNetwork() {
+  // Back where the test began; the namespace dies with its last process.
+  if (original_ >= 0 && ::setns(original_, CLONE_NEWNET) < 0)
+    std::fprintf(stderr, "setns(back to the test's network namespace): %s\n", std::strerror(errno));
+  if (original_ >= 0) ::close(original_);
+}
+
+std::string PrivateHostNetwork::sh(const std::string& command, bool may_fail) const {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) FAIL("popen(" << command << "): " << std::strerror(errno));
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  INFO(command << ": " << out);
+  if (!may_fail) REQUIRE(status == 0);
+  return out;
 }
 
 // --- Sandbox -----------------------------------------------------------------

@@ -90,6 +90,26 @@ class Background {
   std::chrono::steady_clock::time_point started_;
 };
 
+// For as long as it lives, this test process (and every skiff it starts)
+// is in a network namespace of its own, with lo up, that plays the host:
+// the bridge, its nftables table and IPv4 forwarding that skiff makes there
+// never touch the machine's real network, and vanish with the namespace.
+// Declare it before the Sandbox, so the Sandbox's clean-up runs inside.
+// The destructor puts the test back in the namespace it came from.
+class PrivateHostNetwork {
+ public:
+  PrivateHostNetwork();
+  PrivateHostNetwork(const PrivateHostNetwork&) = delete;
+  PrivateHostNetwork& operator=(const PrivateHostNetwork&) = delete;
+  ~PrivateHostNetwork();
+  // Runs a shell COMMAND here (ip, nft…) and returns what it printed,
+  // REQUIREing exit 0 unless MAY_FAIL.
+  std::string sh(const std::string& command, bool may_fail = false) const;
+
+ private:
+  int original_ = -1;
+};
+
 class Sandbox {
  public:
   Sandbox();

@@ -33,7 +33,7 @@ TEST_CASE("the leak check finds an empty skiff cgroup, on v1 as on v2", "[kernel
   CHECK(std::find(found.begin(), found.end(), planted) == found.end());
 }
 
-TEST_CASE("zz leak check: no skiff cgroups, mounts or monitors remain", "[kernel]") {
+TEST_CASE("zz leak check: no skiff cgroups, mounts, monitors or bridge remain", "[kernel]") {
   it::require_root();
   std::string cgroups;
   for (const auto& dir : it::abandoned(it::all_skiff_cgroup_dirs())) cgroups += dir.string() + "\n";
@@ -50,4 +50,13 @@ TEST_CASE("zz leak check: no skiff cgroups, mounts or monitors remain", "[kernel
     if (contains(cmd, "skiff-monitor")) monitors += cmd + "\n";
   INFO("monitors left:\n" << monitors);
   CHECK(monitors.empty());
+
+  // The bridge tests run in network namespaces of their own: skiff's
+  // bridge, or a veth of a container of theirs, in the machine's own
+  // namespace would be one of them escaping, and IPv4 forwarding with it.
+  std::string devices;
+  for (const auto& line : it::lines(it::read_file("/proc/net/dev")))
+    if (contains(line, "skiff0:")) devices += line + "\n";
+  INFO("network devices left:\n" << devices);
+  CHECK(devices.empty());
 }

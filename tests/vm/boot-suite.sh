@@ -27,15 +27,18 @@ case $mode in
   *) echo "boot-suite.sh: unknown mode $mode"; exit 2 ;;
 esac
 lib=/usr/lib/x86_64-linux-gnu
-# libcurl is dlopen'ed by skiff (pull) and libgcc_s by the C library: the
+# libcurl and libnftables are dlopen'ed by skiff (pull, the bridge's NAT)
+# and libgcc_s by the C library: the
 # dynamic loader's list cannot see either, so they are named here. brd gives
 # the guest a disk for /tmp (run-in-guest.sh), loop the block devices that
 # the device-policy tests guard.
 exec "$bin/skiff-vm" --cache "$cache" --kernel "$kernel" --cgroup "$cgroup" \
   --memory 3072 --timeout 900 --module "brd rd_nr=1 rd_size=1048576" --module loop \
+  --module veth --module bridge --module nf_tables --module nft_chain_nat --module nft_masq \
   --program "$bin/skiff" --program "$bin/skiff-monitor" --program "$bin/skiff_integration" \
   --program "$bin/skiff_exe_attack" --program "$bin/skiff_syscall_probe" \
   --program "$lib/libcurl.so.4" --program "$lib/libgcc_s.so.1" --program "$lib/libstdc++.so.6" \
+  --program "$lib/libnftables.so.1" --program /usr/sbin/ip --program /usr/sbin/nft --program /usr/bin/nsenter \
   --program /usr/bin/ps \
   --program "$bin/skiff_doctest" --program "$bin/skiff_unit" --program /bin/bash \
   --file "$here=$here" $lesson_files --env SKIFF_DOCKER_HUB=127.0.0.1:9 \

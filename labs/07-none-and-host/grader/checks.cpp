@@ -146,25 +146,10 @@ class HostNet {
 class Peer {
  public:
   Peer() {
-    int ready[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0) fail("pipe");
-    const pid_t parent = ::getpid();
-    const std::string token = token_;
-    pid_ = ::fork();
-    if (pid_ < 0) fail("fork");
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      serve(ready[1], parent, token.c_str());
-    }
-    ::close(ready[1]);
-    unsigned short port = 0;
-    const auto n = ::read(ready[0], &port, sizeof port);
-    ::close(ready[0]);
-    if (n != sizeof port) {
-      stop();
-      throw std::runtime_error("grader: the peer process could not set up its network");
-    }
-    port_ = port;
+    auto server = lab::spawn_token_server(htonl(INADDR_LOOPBACK), true, token_,
+                                          "the peer process could not set up its network");
+    pid_ = server.pid;
+    port_ = server.port;
     inode_ = inode_of("/proc/" + std::to_string(pid_) + "/ns/net");
   }
   ~Peer() { stop(); }
@@ -177,43 +162,7 @@ class Peer {
   const std::string& token() const { return token_; }
 
  private:
-  // The child: only system calls, then _exit; it dies with the grader.
-  [[noreturn]] static void serve(int ready, pid_t parent, const char* token) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-    if (::unshare(CLONE_NEWNET) != 0) ::_exit(1);
-    const int ctl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq req {};
-    std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-    if (ctl < 0 || ::ioctl(ctl, SIOCGIFFLAGS, &req) != 0) ::_exit(1);
-    req.ifr_flags |= IFF_UP;
-    if (::ioctl(ctl, SIOCSIFFLAGS, &req) != 0) ::_exit(1);
-    ::close(ctl);
-    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (server < 0 || ::bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::listen(server, 8) != 0 || ::getsockname(server, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      ::_exit(1);
-    const unsigned short port = ntohs(a.sin_port);
-    if (::write(ready, &port, sizeof port) != sizeof port) ::_exit(1);
-    ::close(ready);
-    const auto size = std::strlen(token);
-    for (;;) {
-      const int conn = ::accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
-      if (conn < 0) continue;
-      if (::write(conn, token, size) < 0) {}
-      ::close(conn);
-    }
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
-    pid_ = -1;
-  }
+  void stop() { lab::stop_process(pid_); }
 
   std::string token_ = lab::random_token(16);
   pid_t pid_ = -1;
