@@ -36,6 +36,10 @@ std::set<std::string> interfaces_here() {
   return names;
 }
 
+// iproute2's ip, not busybox's (the micro-VM has both): only the former
+// makes a veth pair, or a veth's peer straight in another namespace.
+std::string iproute2() { return std::filesystem::exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "ip"; }
+
 std::set<std::string> addresses_in_use(const it::Sandbox& box) {
   std::set<std::string> out;
   std::error_code ec;
@@ -49,6 +53,9 @@ std::set<std::string> addresses_in_use(const it::Sandbox& box) {
 TEST_CASE("run --network bridge: eth0 with an address, a route via the gateway, hosts and resolv.conf", "[kernel]") {
   it::require_root();
   it::PrivateHostNetwork host;
+  // A new namespace starts with the machine's forwarding setting: off, as
+  // on a fresh machine, whatever this one says.
+  host.sh("echo 0 > /proc/sys/net/ipv4/ip_forward");
   it::Sandbox box;
   auto r = box.run({"run", "--rm", "--network", "bridge", "-h", "web", "busybox", "sh", "-c",
                     "ip -4 -o addr show eth0; ip route; tail -1 /etc/hosts; cat /etc/resolv.conf; "
@@ -145,8 +152,9 @@ TEST_CASE("a host that already uses 172.17.0.0/16 gets the next pool", "[kernel]
   it::require_root();
   it::PrivateHostNetwork host;
   // A "LAN" on 172.17.5.0/24, on a device of this private host only.
-  host.sh("ip link add lan0 type veth peer name lan1 && ip addr add 172.17.5.1/24 dev lan0 && "
-          "ip link set lan0 up && ip link set lan1 up");
+  const auto ip = iproute2();
+  host.sh(ip + " link add lan0 type veth peer name lan1 && " + ip + " addr add 172.17.5.1/24 dev lan0 && " + ip +
+          " link set lan0 up && " + ip + " link set lan1 up");
   it::Sandbox box;
   auto r = box.run({"run", "--rm", "--network", "bridge", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"});
   INFO(r.err);
@@ -205,9 +213,7 @@ TEST_CASE("a container on the bridge reaches the outside through the host's masq
                                  std::filesystem::read_symlink("/proc/self/ns/net");
        ++i)
     ::usleep(10000);
-  // iproute2's ip, not busybox's (the micro-VM has both): only the former
-  // makes a veth's peer straight in another namespace.
-  const std::string ip = std::filesystem::exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "ip";
+  const auto ip = iproute2();
   host.sh(ip + " link add out0 type veth peer name out1 netns " + std::to_string(outside) + " && " + ip +
           " addr add 198.51.100.1/24 dev out0 && " + ip + " link set out0 up");
   host.sh(in_outside + "sh -c '" + ip + " link set lo up && " + ip + " addr add 198.51.100.2/24 dev out1 && " +
