@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <functional>
-#include <sstream>
 #include <thread>
 #include <cstring>
 #include <optional>
@@ -269,13 +268,9 @@ void join_bridge(const engine::Store& store, engine::ContainerConfig& config) {
   endpoint = network::prepare_endpoint(networks_dir(store), config.id);
   try {
     const auto& dir = config.spec.dir;
-    std::string hosts, line;
-    std::istringstream in(core::fs::read_file_if_exists(dir / "hosts").value_or(""));
-    const std::string mine = "\t" + config.spec.hostname;
-    while (std::getline(in, line))  // the line of an earlier start goes
-      if (!line.ends_with(mine)) hosts += line + "\n";
-    hosts += network::to_string_ipv4(endpoint.iface.address) + mine + "\n";
-    core::fs::write_file_atomic(dir / "hosts", hosts);
+    core::fs::write_file_atomic(
+        dir / "hosts", network::hosts_with_address(core::fs::read_file_if_exists(dir / "hosts").value_or(""),
+                                                   config.spec.hostname, endpoint.iface.address));
     core::fs::write_file_atomic(dir / "resolv.conf", network::resolv_conf_for_bridge(
                                                          core::fs::read_file_if_exists("/etc/resolv.conf").value_or("")));
   } catch (...) {
@@ -374,15 +369,16 @@ bool release_resources(const engine::Store& store, const engine::ContainerConfig
   bool oom = false;
   struct Teardown {
     const char* module;
+    const char* lesson;  // the one --explain names: the module's own unless told
     const char* what;
     bool applies;
     std::function<void()> undo;
   };
   const Teardown steps[] = {
-      {"01-lifecycle", "remove the attach socket", true,
+      {"01-lifecycle", nullptr, "remove the attach socket", true,
        [&] { ::unlink(attach_socket_path(config.id).c_str()); }},
       // No mount namespace: the overlay was mounted on the host, ours to undo.
-      {"02-chroot", "unmount the container's root from the host", spec.upto < launch::Upto::namespaces,
+      {"02-chroot", nullptr, "unmount the container's root from the host", spec.upto < launch::Upto::namespaces,
        [&] {
          try {
            core::sys::umount(launch::rootfs_dir(spec), MNT_DETACH);
@@ -390,10 +386,10 @@ bool release_resources(const engine::Store& store, const engine::ContainerConfig
            if (e.err() != EINVAL && e.err() != ENOENT) throw;  // not mounted: done
          }
        }},
-      {"07-network", "free the container's address (and its veth, if it outlived the namespace)",
+      {"07-network", "08-bridge", "free the container's address (and its veth, if it outlived the namespace)",
        spec.network.kind == network::Kind::bridge && spec.upto >= launch::Upto::namespaces,
        [&] { network::release_endpoint(networks_dir(store), config.id); }},
-      {"04-cgroups", "remove the container's cgroup", spec.upto >= launch::Upto::cgroups,
+      {"04-cgroups", nullptr, "remove the container's cgroup", spec.upto >= launch::Upto::cgroups,
        [&] {
          auto cgroup = cgroups::Cgroup::open(cgroups::detect(), launch::cgroup_name(spec));
          oom = cgroup.oom_killed();
@@ -404,7 +400,8 @@ bool release_resources(const engine::Store& store, const engine::ContainerConfig
   for (const auto& step : steps) {
     if (!step.applies) continue;
     try {
-      core::trace::Step traced(step.module, step.what);
+      auto traced = step.lesson ? core::trace::Step(step.module, step.what, step.lesson)
+                                : core::trace::Step(step.module, step.what);
       step.undo();
     } catch (...) {
       if (!first) first = std::current_exception();

@@ -18,6 +18,8 @@ using json = nlohmann::json;
 
 namespace {
 
+constexpr const char* kLesson = "08-bridge";  // where --explain sends the reader
+
 stdfs::path bridge_dir(const stdfs::path& networks_dir) { return networks_dir / "bridge"; }
 
 BridgeNetwork from_json(const json& j) {
@@ -67,7 +69,7 @@ BridgeNetwork default_bridge(const stdfs::path& networks_dir) {
 }
 
 Endpoint prepare_endpoint(const stdfs::path& networks_dir, const std::string& container) {
-  core::trace::Step step("07-network", "make the bridge ready on the host and take an address (IPAM)");
+  core::trace::Step step("07-network", "make the bridge ready on the host and take an address (IPAM)", kLesson);
   auto net = default_bridge(networks_dir);
   // The rules go with the bridge: made with it (after a boot, or after
   // `ip link delete skiff0`), not at every start. An nftables transaction
@@ -95,7 +97,8 @@ Endpoint prepare_endpoint(const stdfs::path& networks_dir, const std::string& co
 void plug(const Endpoint& endpoint, int netns_fd) {
   core::trace::Step step("07-network", "plug the container's eth0 into bridge " + endpoint.iface.bridge +
                                            " (veth pair), " + to_string_ipv4(endpoint.iface.address) +
-                                           ", default route via " + to_string_ipv4(endpoint.iface.gateway));
+                                           ", default route via " + to_string_ipv4(endpoint.iface.gateway),
+                         kLesson);
   connect_namespace(netns_fd, endpoint.iface);
 }
 
@@ -107,6 +110,15 @@ void release_endpoint(const stdfs::path& networks_dir, const std::string& contai
   auto record = core::fs::read_file_if_exists(bridge_dir(networks_dir) / "network.json");
   if (!record) return;
   AddressBook(bridge_dir(networks_dir), from_json(json::parse(*record)).subnet).release(container);
+}
+
+std::string hosts_with_address(const std::string& hosts, const std::string& hostname, Ipv4 ip) {
+  std::string out, line;
+  std::istringstream in(hosts);
+  const std::string mine = "\t" + hostname;
+  while (std::getline(in, line))
+    if (!line.ends_with(mine)) out += line + "\n";
+  return out + to_string_ipv4(ip) + mine + "\n";
 }
 
 std::string resolv_conf_for_bridge(const std::string& host) {

@@ -67,6 +67,11 @@ void release_endpoint(const std::filesystem::path& networks_dir, const std::stri
 // (15 characters, the kernel's limit), so teardown finds it by name.
 std::string host_device_for(const std::string& container);
 
+// The container's /etc/hosts at a start on a bridge: HOSTS without the line
+// an earlier start added (one ending in TAB HOSTNAME), then "IP\tHOSTNAME",
+// as Docker writes it. Pure.
+std::string hosts_with_address(const std::string& hosts, const std::string& hostname, Ipv4 ip);
+
 // The container's /etc/resolv.conf on a bridge: the host's, unless every
 // nameserver in it is a loopback address (a local cache such as
 // systemd-resolved's 127.0.0.53, unreachable from the container's own

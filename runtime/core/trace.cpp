@@ -37,12 +37,13 @@ void call(std::string_view text) {
   emit("        " + std::string(text) + "\n");
 }
 
-Step::Step(std::string_view module, std::string_view what) {
+Step::Step(std::string_view module, std::string_view what) : Step(module, what, lesson_for(module)) {}
+
+Step::Step(std::string_view module, std::string_view what, std::string_view lesson) {
   g_module = module;
   g_step = what;
   if (!g_enabled) return;
-  emit("skiff: [" + std::string(module) + "] " + std::string(what) +
-       "   (lessons/" + lesson_for(module) + ")\n");
+  emit("skiff: [" + std::string(module) + "] " + std::string(what) + "   (lessons/" + std::string(lesson) + ")\n");
 }
 
 Step::~Step() {}

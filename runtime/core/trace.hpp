@@ -21,6 +21,9 @@ void call(std::string_view text);
 class Step {
  public:
   Step(std::string_view module, std::string_view what);
+  // A step of MODULE taught by another lesson than the module's first one
+  // (07-network's bridge steps: lesson 08-bridge).
+  Step(std::string_view module, std::string_view what, std::string_view lesson);
   Step(const Step&) = delete;
   Step& operator=(const Step&) = delete;
   ~Step();

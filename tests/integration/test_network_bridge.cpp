@@ -142,6 +142,11 @@ TEST_CASE("the bridge on the host: skiff0 holds the gateway, skiff's table masqu
   REQUIRE(box.run({"run", "--rm", "--network", "bridge", "busybox", "true"}).code == 0);
   CHECK(contains(host.sh("nft list table ip skiff"), "ip saddr 172.17.0.0/16 oifname != \"skiff0\" masquerade"));
   CHECK(contains(host.sh("ip -4 -o addr show dev skiff0"), "172.17.0.1/16"));
+  // --explain sends the reader to the lesson that teaches the bridge.
+  auto explained = box.run({"--explain", "run", "--rm", "--network", "bridge", "busybox", "true"});
+  CHECK(contains(explained.err, "[07-network] plug the container's eth0 into bridge skiff0"));
+  CHECK(contains(explained.err, "(lessons/08-bridge)"));
+  CHECK_FALSE(contains(explained.err, "bridge skiff0 (veth pair), 172.17.0.2, default route via 172.17.0.1   (lessons/07"));
   // The record of the default network, chosen once.
   auto record = it::read_file(box.root() / "networks/bridge/network.json");
   CHECK(contains(record, "\"Subnet\": \"172.17.0.0/16\""));

@@ -128,3 +128,11 @@ TEST_CASE("names on the bridge: Docker's MAC for an address, the host's end of t
   CHECK(net::to_string(net::parse_mode("bridge")) == "bridge");
   CHECK(net::own_namespace(net::parse_mode("bridge")));
 }
+
+TEST_CASE("a container's /etc/hosts on the bridge: its name on its address, once per start", "[network]") {
+  const std::string base = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  auto first = net::hosts_with_address(base, "web", net::parse_ipv4("172.17.0.2"));
+  CHECK(first == base + "172.17.0.2\tweb\n");
+  // Started again with another address: the old line goes, the new one comes.
+  CHECK(net::hosts_with_address(first, "web", net::parse_ipv4("172.17.0.5")) == base + "172.17.0.5\tweb\n");
+}
